@@ -1,0 +1,116 @@
+#include "cli/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <functional>
+
+#include "cli/commands.hpp"
+#include "config/loader.hpp"
+#include "db/embedded_postgres.hpp"
+#include "db/migrations.hpp"
+#include "log/logging.hpp"
+
+namespace mailprune::cli {
+namespace {
+
+constexpr const char* kFooter = R"(Exit codes:
+  0  done
+  1  runtime failure (a server unreachable, a database error, ...)
+  2  usage or configuration error
+
+Configuration is read from --config, $MAILPRUNE_CONFIG, ./mailprune.toml,
+/etc/mailprune/mailprune.toml, in that order; without any, built-in defaults apply
+(an embedded PostgreSQL under the data directory). See docs/configuration.md.)";
+
+config::LogFormat parse_format(const std::string& text) {
+  if (text == "text") return config::LogFormat::text;
+  if (text == "json") return config::LogFormat::json;
+  return config::LogFormat::automatic;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  CLI::App app{"mailprune: find where the gigabytes of mailboxes are, and clean them up safely.", "mailprune"};
+  app.footer(kFooter);
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may also follow the command: `mailprune db migrate --log-level debug`
+  app.set_version_flag("--version", "mailprune " MAILPRUNE_VERSION);
+
+  Context context;
+  app.add_option("-c,--config", context.options.config_path, "configuration file (TOML)")->type_name("FILE");
+  app.add_option("--log-level", context.options.log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->type_name("LEVEL");
+  app.add_option("--log-format", context.options.log_format,
+                 "auto (text on a terminal, JSON lines otherwise), text or json")
+      ->check(CLI::IsMember({"auto", "text", "json"}))
+      ->type_name("FORMAT");
+
+  std::function<int(const Context&)> action;
+
+  auto* version = app.add_subcommand("version", "print the version and the schema version this binary carries");
+  version->callback([&] { action = command_version; });
+
+  auto* config_group = app.add_subcommand("config", "configuration tools");
+  config_group->require_subcommand(1);
+  config_group->add_subcommand("check", "validate the configuration and print it in effect, secrets masked")
+      ->callback([&] { action = command_config_check; });
+
+  auto* db = app.add_subcommand("db", "database schema");
+  db->require_subcommand(1);
+  db->add_subcommand("migrate", "create or upgrade the database schema (idempotent)")
+      ->callback([&] { action = command_db_migrate; });
+  db->add_subcommand("status", "list the schema migrations and whether each is applied")
+      ->callback([&] { action = command_db_status; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kDone : kUsage;
+  }
+
+  // Logging first with what the command line says, so configuration problems are reported too.
+  try {
+    log::setup_logging(context.options.log_level.empty() ? "info" : context.options.log_level,
+                       parse_format(context.options.log_format));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mailprune: %s\n", e.what());
+    return kUsage;
+  }
+
+  try {
+    std::string path = config::locate_config_file(context.options.config_path);
+    context.config = config::load_config(path);
+  } catch (const config::ConfigException& e) {
+    for (const auto& error : e.errors()) std::fprintf(stderr, "mailprune: %s\n", error.to_string().c_str());
+    std::fprintf(stderr, "mailprune: configuration error%s; see docs/configuration.md\n",
+                 e.errors().size() > 1 ? "s" : "");
+    return kUsage;
+  }
+  log::setup_logging(context.options.log_level.empty() ? context.config.log.level : context.options.log_level,
+                     context.options.log_format.empty() ? context.config.log.format
+                                                        : parse_format(context.options.log_format));
+
+  try {
+    return action(context);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "mailprune: %s\n", e.message.c_str());
+    return kUsage;
+  } catch (const db::PostgresNotInstalled& e) {
+    spdlog::error("{}", e.what());
+    return kFailure;
+  } catch (const db::SchemaTooNew& e) {
+    spdlog::error("{}", e.what());
+    return kFailure;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return kFailure;
+  }
+}
+
+}  // namespace mailprune::cli

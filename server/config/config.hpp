@@ -1,0 +1,47 @@
+// config.hpp: mailprune's configuration, as loaded from TOML (see config/mailprune.example.toml
+// and docs/configuration.md, which document every key).
+//
+// Every key has a default, so an empty file, or no file at all, is a valid configuration. Values
+// are plain data once loaded: copy freely, share read-only between threads.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/secret.hpp"
+
+namespace mailprune::config {
+
+enum class LogFormat { automatic, text, json };
+
+struct LogConfig {
+  std::string level = "info";  // trace | debug | info | warn | error | off
+  LogFormat format = LogFormat::automatic;
+};
+
+struct DatabaseConfig {
+  // libpq URI or keyword string of an existing server. Empty: the embedded private cluster.
+  std::string url;
+  // Password for `url` (from database.password_env / database.password_file). Never inline.
+  Secret password;
+  // Embedded cluster: folder holding initdb/pg_ctl/postgres; empty searches the usual places.
+  std::string postgres_bindir;
+  // Embedded cluster, when mailprune runs as root: the account that runs PostgreSQL (it refuses
+  // to run as root). Empty picks `mailprune`, then `postgres`.
+  std::string embedded_account;
+};
+
+struct Config {
+  // The file this was read from; empty when built-in defaults are used.
+  std::string source_path;
+  // Where mailprune keeps its state (embedded database, later the archive store). Never empty
+  // after loading: see default_data_dir().
+  std::string data_dir;
+  LogConfig log;
+  DatabaseConfig database;
+};
+
+// /var/lib/mailprune as root; otherwise $XDG_DATA_HOME/mailprune or ~/.local/share/mailprune.
+std::string default_data_dir();
+
+}  // namespace mailprune::config
