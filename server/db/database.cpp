@@ -100,22 +100,7 @@ std::string Database::connection_string() {
     embedded_.emplace(EmbeddedOptions{config_.data_dir, config_.database.postgres_bindir,
                                       config_.database.embedded_account});
   }
-  std::string admin = embedded_->start();
-  {
-    // The cluster's own database for mailprune; created once. Two processes may race here.
-    pqxx::connection connection(admin);
-    pqxx::nontransaction tx(connection);
-    if (tx.exec("SELECT 1 FROM pg_database WHERE datname = 'mailprune'").empty()) {
-      try {
-        tx.exec0("CREATE DATABASE mailprune");
-      } catch (const pqxx::sql_error& e) {
-        if (e.sqlstate() != "42P04") throw;  // duplicate_database: the other process won
-      }
-    }
-  }
-  conninfo_ = admin;
-  auto pos = conninfo_.find("dbname=postgres");
-  conninfo_.replace(pos, std::string("dbname=postgres").size(), "dbname=mailprune");
+  conninfo_ = embedded_->start();
   return conninfo_;
 }
 

@@ -1,6 +1,7 @@
 #include "db/embedded_postgres.hpp"
 
 #include <fmt/format.h>
+#include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -137,6 +138,7 @@ platform::RunResult EmbeddedPostgres::pg_ctl(const std::vector<std::string>& arg
 
 bool EmbeddedPostgres::running() {
   if (!fs::exists(fs::path(cluster_dir()) / "PG_VERSION")) return false;
+  if (bindir_.empty()) locate_programs();
   return pg_ctl({"status"}).exit_code == 0;
 }
 
@@ -242,9 +244,19 @@ std::string EmbeddedPostgres::start() {
     initialise();
     start_server();
     users_lock_ = platform::FileLock::acquire(users, platform::FileLock::Mode::shared);
+    // mailprune's own database, created once; under the control lock, so no two processes race.
+    pqxx::connection connection(conninfo_for("postgres"));
+    pqxx::nontransaction tx(connection);
+    if (tx.exec("SELECT 1 FROM pg_database WHERE datname = 'mailprune'").empty()) {
+      tx.exec0("CREATE DATABASE mailprune");
+    }
   }
-  return fmt::format("host={} port=5432 dbname=postgres user={} password={} application_name=mailprune",
-                     quote_conninfo(socket_dir()), kRole, quote_conninfo(password_));
+  return conninfo_for("mailprune");
+}
+
+std::string EmbeddedPostgres::conninfo_for(const std::string& database) const {
+  return fmt::format("host={} port=5432 dbname={} user={} password={} application_name=mailprune",
+                     quote_conninfo(socket_dir()), database, kRole, quote_conninfo(password_));
 }
 
 void EmbeddedPostgres::leave() {

@@ -44,8 +44,9 @@ class EmbeddedPostgres {
   // Leaves the cluster (stopping it if this was its last user and keep_running() was not set).
   ~EmbeddedPostgres();
 
-  // Creates the cluster if needed, starts it if needed, and joins its users. Returns the libpq
-  // connection string (keyword form, password included: never log it). Throws
+  // Creates the cluster if needed, starts it if needed, creates database `mailprune` in it if
+  // needed, and joins its users. Returns the libpq connection string of database `mailprune`
+  // (keyword form, password included: never log it). Throws
   // PostgresNotInstalled or std::runtime_error with the server log's last lines.
   std::string start();
   // Leaves now (same as the destructor). Idempotent.
@@ -67,6 +68,7 @@ class EmbeddedPostgres {
   void stop_server();
   std::string read_or_make_password();
   platform::RunResult pg_ctl(const std::vector<std::string>& args);
+  std::string conninfo_for(const std::string& database) const;
 
   EmbeddedOptions options_;
   std::string bindir_;
