@@ -31,6 +31,38 @@ struct DatabaseConfig {
   std::string embedded_account;
 };
 
+// One agent's mailbox, from `mailboxes` or `mailboxes_file` (agents.csv).
+struct Agent {
+  std::string address;
+  std::string display_name;
+  std::string team;
+  std::string language = "fr";  // fr | en
+};
+
+enum class TlsMode { implicit, starttls, none };
+enum class ImapAuth { plain, login, xoauth2 };
+enum class LoginAs { master, authzid, self };
+
+// A [[source]]: one mail server and the mailboxes mailprune works on there.
+struct SourceConfig {
+  std::string name;
+  std::string kind = "imap";
+  std::string host;
+  int port = 993;                    // default: 993 with implicit TLS, 143 otherwise
+  TlsMode tls = TlsMode::implicit;
+  bool tls_verify = true;            // certificate and host name; false is logged as a warning
+  std::string ca_file;               // "" uses the system CAs
+  ImapAuth auth = ImapAuth::plain;
+  std::string user;                  // the admin (master) account
+  Secret password;                   // password_env / password_file (xoauth2: the access token)
+  LoginAs login_as = LoginAs::master;
+  std::string master_separator = "*";  // Dovecot's auth_master_user_separator
+  int max_connections = 4;
+  int timeout_seconds = 60;          // every read and connect
+  std::vector<Agent> mailboxes;      // from `mailboxes` and `mailboxes_file` together
+  std::string mailboxes_file;        // as written (resolved against the config file's folder)
+};
+
 struct Config {
   // The file this was read from; empty when built-in defaults are used.
   std::string source_path;
@@ -39,6 +71,7 @@ struct Config {
   std::string data_dir;
   LogConfig log;
   DatabaseConfig database;
+  std::vector<SourceConfig> sources;
 };
 
 // /var/lib/mailprune as root; otherwise $XDG_DATA_HOME/mailprune or ~/.local/share/mailprune.

@@ -6,9 +6,11 @@
 #include <cstdlib>
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <sstream>
 
+#include "config/agents_csv.hpp"
 #include "config/table_reader.hpp"
 
 namespace mailprune::config {
@@ -32,6 +34,52 @@ bool url_has_password(const std::string& url) {
   return url.find("password") != std::string::npos;
 }
 
+SourceConfig read_source(TableReader& reader, const std::string& file, std::vector<ConfigError>& errors) {
+  SourceConfig source;
+  source.name = reader.string("name", "");
+  if (source.name.empty()) reader.error("name", "every [[source]] needs a name");
+  source.kind = reader.string("kind", "imap", {"imap"});
+  source.host = reader.string("host", "");
+  if (source.host.empty()) reader.error("host", "is required");
+  std::string tls = reader.string("tls", "implicit", {"implicit", "starttls", "none"});
+  source.tls = tls == "starttls" ? TlsMode::starttls : tls == "none" ? TlsMode::none : TlsMode::implicit;
+  source.port = static_cast<int>(reader.integer("port", source.tls == TlsMode::implicit ? 993 : 143, 1, 65535));
+  source.tls_verify = reader.boolean("tls_verify", true);
+  source.ca_file = reader.string("ca_file", "");
+  std::string auth = reader.string("auth", "plain", {"plain", "login", "xoauth2"});
+  source.auth = auth == "login" ? ImapAuth::login : auth == "xoauth2" ? ImapAuth::xoauth2 : ImapAuth::plain;
+  source.user = reader.string("user", "");
+  if (source.user.empty()) reader.error("user", "is required (the admin or master account)");
+  source.password = reader.secret("password", true);
+  std::string login_as = reader.string("login_as", "master", {"master", "authzid", "self"});
+  source.login_as = login_as == "authzid" ? LoginAs::authzid : login_as == "self" ? LoginAs::self : LoginAs::master;
+  source.master_separator = reader.string("master_separator", "*");
+  source.max_connections = static_cast<int>(reader.integer("max_connections", 4, 1, 64));
+  source.timeout_seconds = static_cast<int>(reader.integer("timeout_seconds", 60, 1, 3600));
+  for (auto& address : reader.string_list("mailboxes")) {
+    Agent agent;
+    agent.address = address;
+    source.mailboxes.push_back(std::move(agent));
+  }
+  source.mailboxes_file = reader.string("mailboxes_file", "");
+  if (!source.mailboxes_file.empty()) {
+    fs::path path = source.mailboxes_file;
+    if (path.is_relative() && !file.empty()) path = fs::path(file).parent_path() / path;
+    std::vector<ConfigError> csv_errors;
+    auto agents = read_agents_csv(path.string(), csv_errors);
+    for (auto& e : csv_errors) {
+      if (e.line == 0) {
+        reader.error("mailboxes_file", fmt::format("cannot read {}", path.string()));
+      } else {
+        errors.push_back(std::move(e));
+      }
+    }
+    for (auto& agent : agents) source.mailboxes.push_back(std::move(agent));
+  }
+  reader.finish();
+  return source;
+}
+
 Config read_root(const toml::table& root, const std::string& file, std::vector<ConfigError>& errors) {
   Config config;
   TableReader reader(root, "", file, errors);
@@ -53,6 +101,15 @@ Config read_root(const toml::table& root, const std::string& file, std::vector<C
   config.database.postgres_bindir = database.string("postgres_bindir", "");
   config.database.embedded_account = database.string("embedded_account", "");
   database.finish();
+
+  std::set<std::string> names;
+  for (TableReader& source : reader.array_of_tables("source")) {
+    config.sources.push_back(read_source(source, file, errors));
+    const std::string& name = config.sources.back().name;
+    if (!name.empty() && !names.insert(name).second) {
+      source.error("name", fmt::format("another [[source]] is already named \"{}\"", name));
+    }
+  }
 
   reader.finish();
   if (config.data_dir.empty()) config.data_dir = default_data_dir();
@@ -173,6 +230,23 @@ std::string render_effective_config(const Config& config) {
   }
   out += fmt::format("postgres_bindir = {}\n", toml_quote(config.database.postgres_bindir));
   out += fmt::format("embedded_account = {}\n", toml_quote(config.database.embedded_account));
+  for (const auto& source : config.sources) {
+    const char* tls = source.tls == TlsMode::implicit ? "implicit" : source.tls == TlsMode::starttls ? "starttls" : "none";
+    const char* auth = source.auth == ImapAuth::plain ? "plain" : source.auth == ImapAuth::login ? "login" : "xoauth2";
+    const char* login_as =
+        source.login_as == LoginAs::master ? "master" : source.login_as == LoginAs::authzid ? "authzid" : "self";
+    out += "\n[[source]]\n";
+    out += fmt::format("name = {}\nkind = {}\nhost = {}\nport = {}\ntls = {}\ntls_verify = {}\nca_file = {}\n",
+                       toml_quote(source.name), toml_quote(source.kind), toml_quote(source.host), source.port,
+                       toml_quote(tls), source.tls_verify ? "true" : "false", toml_quote(source.ca_file));
+    out += fmt::format("auth = {}\nuser = {}\n", toml_quote(auth), toml_quote(source.user));
+    out += fmt::format("# password = \"***\"  (from {})\n", source.password.origin());
+    out += fmt::format("login_as = {}\nmaster_separator = {}\nmax_connections = {}\ntimeout_seconds = {}\n",
+                       toml_quote(login_as), toml_quote(source.master_separator), source.max_connections,
+                       source.timeout_seconds);
+    out += fmt::format("mailboxes_file = {}\n", toml_quote(source.mailboxes_file));
+    out += fmt::format("# {} mailbox(es) in scope\n", source.mailboxes.size());
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "config/loader.hpp"
 
@@ -146,6 +147,35 @@ TEST(Config, LookupOrderExplicitThenEnvironment) {
   EXPECT_EQ(locate_config_file(""), "./mailprune.toml");
   fs::current_path(old);
   fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace mailprune::config
+
+namespace mailprune::config {
+namespace {
+
+// config/mailprune.example.toml documents every key with its default: it must load, and give
+// exactly what no file at all gives.
+TEST(Config, ExampleFileLoadsAndMatchesBuiltInDefaults) {
+  Config example = load_config(MAILPRUNE_EXAMPLE_CONFIG);
+  Config defaults = load_config("");
+  EXPECT_EQ(example.data_dir, defaults.data_dir);
+  EXPECT_EQ(example.log.level, defaults.log.level);
+  EXPECT_EQ(example.log.format, defaults.log.format);
+  EXPECT_EQ(example.database.url, defaults.database.url);
+  EXPECT_EQ(example.database.postgres_bindir, defaults.database.postgres_bindir);
+  EXPECT_EQ(example.database.embedded_account, defaults.database.embedded_account);
+  // Every key the effective configuration shows appears in the example.
+  std::ifstream in(MAILPRUNE_EXAMPLE_CONFIG);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::istringstream rendered(render_effective_config(defaults));
+  for (std::string line; std::getline(rendered, line);) {
+    auto eq = line.find(" = ");
+    if (line.empty() || line[0] == '#' || line[0] == '[' || eq == std::string::npos) continue;
+    EXPECT_NE(text.str().find(line.substr(0, eq + 3)), std::string::npos) << "example lacks " << line;
+  }
 }
 
 }  // namespace
