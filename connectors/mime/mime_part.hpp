@@ -22,7 +22,8 @@ struct Parameter {
 };
 
 struct MimePart {
-  // IMAP section path of this part: "1", "2.1", ... ; "" for the message itself (the root).
+  // IMAP section path of this part: "1", "2.1", ... ; "" for a multipart root. The body of a
+  // single-part message is "1" as in IMAP (classify_attachments() also reads "" there as "1").
   std::string section;
   // Lower-cased media type and subtype: "multipart"/"mixed", "image"/"png". NIL on the wire: "".
   std::string type;
@@ -37,6 +38,12 @@ struct MimePart {
   std::optional<std::uint64_t> encoded_size;
   // Exact decoded size when known (IMAP BINARY.SIZE, EWS Size, or counted while decoding).
   std::optional<std::uint64_t> decoded_size;
+  // SHA-256 of the decoded content (64 lower-case hex digits) when the content was seen
+  // (parse_message(), or a connector that fetched and hashed the part); "" otherwise.
+  std::string sha256;
+  // The content could not be decoded cleanly (bad base64, missing closing boundary, truncated
+  // message): INVENTORY.md "Damaged input". Sizes and hash are then those of what was there.
+  bool damaged = false;
   std::vector<MimePart> children;        // only for multipart/*; message/* is never descended into
 };
 
