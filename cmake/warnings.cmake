@@ -12,5 +12,14 @@ if(MAILPRUNE_SANITIZE)
     -fno-sanitize-recover=undefined)
   target_link_options(mailprune_flags INTERFACE -fsanitize=address,undefined)
 endif()
-# Asio in Boost 1.74 uses std::exchange without including <utility> (awaitable.hpp).
+if(MAILPRUNE_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "MAILPRUNE_FUZZ needs clang: -DCMAKE_CXX_COMPILER=clang++")
+  endif()
+  # Coverage instrumentation for every library the fuzz targets link, plus ASan/UBSan.
+  target_compile_options(mailprune_flags INTERFACE -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  target_link_options(mailprune_flags INTERFACE -fsanitize=address,undefined)
+endif()
+# No deprecated Asio names. (Note: Boost 1.74's asio/awaitable.hpp uses std::exchange without
+# including <utility>: include <utility> before any Asio header.)
 target_compile_definitions(mailprune_flags INTERFACE BOOST_ASIO_NO_DEPRECATED)
