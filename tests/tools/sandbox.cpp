@@ -1,0 +1,160 @@
+// mailprune-sandbox: a private Dovecot loaded with generated sample mailboxes, and a mailprune
+// configuration pointing at it, for scripts/demo and the benchmarks.
+//
+//   mailprune-sandbox --dir DIR [--users N] [--messages M] [--size-scale F] [--seed S] [--damaged K]
+//                     [-- COMMAND ARGS...]
+//
+// Generates the mail into DIR/mail (tests/tools/mailgen.py; reused when the same options made
+// it before), starts Dovecot on loopback (implicit TLS with a fresh CA), loads the mail, writes
+// DIR/mailprune.toml (data_dir DIR/data, one [[source]] with the master user, ca_file, and
+// mailboxes_file = the generated agents.csv) and prints what is there. Then it runs COMMAND with
+// MAILPRUNE_CONFIG set and stops Dovecot, returning COMMAND's exit code; without a COMMAND it
+// waits for SIGINT/SIGTERM.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "harness/dovecot_server.hpp"
+#include "harness/sample_mail.hpp"
+#include "platform/process.hpp"
+
+namespace fs = std::filesystem;
+using mailprune::test::DovecotServer;
+
+namespace {
+
+std::string human_bytes(double bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  int unit = 0;
+  while (bytes >= 1000 && unit < 4) {
+    bytes /= 1000;
+    ++unit;
+  }
+  return unit == 0 ? fmt::format("{:.0f} B", bytes) : fmt::format("{:.1f} {}", bytes, units[unit]);
+}
+
+void write_private(const fs::path& path, const std::string& content) {
+  std::ofstream(path, std::ios::trunc) << content;
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+}
+
+volatile sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"A private Dovecot with generated sample mailboxes, and a mailprune configuration for it.",
+               "mailprune-sandbox"};
+  std::string dir;
+  mailprune::test::MailgenOptions mail;
+  mail.users = 8;
+  mail.messages = 40;
+  mail.size_scale = 0.05;
+  std::vector<std::string> command;
+  app.add_option("--dir", dir, "working folder (mail, configuration, mailprune's data)")->required();
+  app.add_option("--users", mail.users, "mailboxes to generate")->capture_default_str();
+  app.add_option("--messages", mail.messages, "messages per mailbox")->capture_default_str();
+  app.add_option("--size-scale", mail.size_scale, "attachment size factor (1.0: KB to a few MB)")->capture_default_str();
+  app.add_option("--seed", mail.seed, "generator seed")->capture_default_str();
+  app.add_option("--damaged", mail.damaged, "damaged messages to add")->capture_default_str();
+  app.add_option("command", command, "command to run against the sandbox (after --)");
+  app.positionals_at_end();
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    fs::create_directories(dir);
+    dir = fs::canonical(dir).string();
+    fs::path mail_dir = fs::path(dir) / "mail";
+    std::string stamp = fmt::format("users={} messages={} scale={} seed={} damaged={}", mail.users, mail.messages,
+                                    mail.size_scale, mail.seed, mail.damaged);
+    fs::path stamp_file = fs::path(dir) / "mail.options";
+    std::string previous;
+    if (std::ifstream in(stamp_file); in) std::getline(in, previous);
+    mailprune::test::SampleMailSet set;
+    if (previous == stamp && fs::exists(mail_dir / "manifest.json")) {
+      set = mailprune::test::read_sample_mail(mail_dir.string());
+      fmt::print("sandbox: reusing the sample mail in {} ({})\n", mail_dir.string(), stamp);
+    } else {
+      fmt::print("sandbox: generating sample mail ({}) ...\n", stamp);
+      std::fflush(stdout);
+      fs::remove_all(mail_dir);
+      set = mailprune::test::generate_sample_mail(mail_dir.string(), mail);
+      std::ofstream(stamp_file) << stamp << "\n";
+    }
+
+    DovecotServer dovecot;
+    auto loaded = dovecot.load(set);
+    fmt::print("sandbox: Dovecot (PID {}) on 127.0.0.1: IMAP port {}, IMAPS port {}; {} messages in {} folders loaded "
+               "in {} ms\n",
+               dovecot.pid(), dovecot.imap_port(), dovecot.imaps_port(), loaded.messages, loaded.folders,
+               loaded.elapsed.count());
+
+    fs::path password_file = fs::path(dir) / "imap-password";
+    write_private(password_file, dovecot.master_password() + "\n");
+    fs::path config = fs::path(dir) / "mailprune.toml";
+    std::ofstream(config, std::ios::trunc) << fmt::format(
+        "# Written by mailprune-sandbox: mailprune's configuration for the sandbox's Dovecot.\n"
+        "data_dir = \"{}/data\"\n\n"
+        "[[source]]\n"
+        "name = \"sandbox\"\n"
+        "host = \"127.0.0.1\"\n"
+        "port = {}\n"
+        "tls = \"implicit\"\n"
+        "ca_file = \"{}\"\n"
+        "user = \"{}\"\n"
+        "password_file = \"{}\"\n"
+        "login_as = \"master\"\n"
+        "max_connections = 4\n"
+        "mailboxes_file = \"mail/agents.csv\"\n",
+        dir, dovecot.imaps_port(), dovecot.ca_path(), dovecot.master_user(), password_file.string());
+
+    // What is there: per mailbox, folders, messages and bytes (from the manifest).
+    struct Totals {
+      std::size_t folders = 0;
+      std::size_t messages = 0;
+      std::uint64_t bytes = 0;
+    };
+    std::map<std::string, Totals> per_user;
+    for (const auto& f : set.folders) ++per_user[f.user].folders;
+    for (const auto& m : set.messages) {
+      ++per_user[m.user].messages;
+      per_user[m.user].bytes += m.size;
+    }
+    fmt::print("\n{:<28} {:>8} {:>9} {:>10}\n", "MAILBOX", "FOLDERS", "MESSAGES", "SIZE");
+    Totals all;
+    for (const auto& [user, t] : per_user) {
+      fmt::print("{:<28} {:>8} {:>9} {:>10}\n", user, t.folders, t.messages, human_bytes(static_cast<double>(t.bytes)));
+      all.folders += t.folders;
+      all.messages += t.messages;
+      all.bytes += t.bytes;
+    }
+    fmt::print("{:<28} {:>8} {:>9} {:>10}\n\n", "total", all.folders, all.messages,
+               human_bytes(static_cast<double>(all.bytes)));
+    fmt::print("sandbox: mailprune configuration in {}\n", config.string());
+    std::fflush(stdout);
+
+    if (command.empty()) {
+      signal(SIGINT, on_signal);
+      signal(SIGTERM, on_signal);
+      fmt::print("sandbox: running; stop with Ctrl-C or SIGTERM\n");
+      std::fflush(stdout);
+      while (!g_stop) pause();
+      return 0;
+    }
+    mailprune::platform::SpawnOptions options;
+    options.argv = command;
+    options.extra_env = {"MAILPRUNE_CONFIG=" + config.string()};
+    options.new_session = false;  // the terminal's Ctrl-C reaches the command too
+    int code = mailprune::platform::spawn(options).wait();
+    return code;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "mailprune-sandbox: {}\n", e.what());
+    return 1;
+  }
+}
