@@ -6,7 +6,7 @@
 -- * attachment carries mailbox_id and size_class (denormalised from message/folder and size) so
 --   that aggregations by mailbox, team (mailbox.team_id, a small table), size class and hash read
 --   one big table only;
--- * per-folder and per-mailbox totals are kept on folder/mailbox rows and rewritten when a
+-- * per-folder and per-mailbox totals (messages and attachments) are kept on folder/mailbox rows and rewritten when a
 --   folder's or a mailbox's crawl commits, so dashboards never scan the big tables;
 -- * partial indexes only where a query needs them (hashes, size collisions).
 
@@ -53,6 +53,8 @@ CREATE TABLE folder (
   sync_state      text,
   message_count   bigint NOT NULL DEFAULT 0,
   message_bytes   bigint NOT NULL DEFAULT 0,
+  attachment_count bigint NOT NULL DEFAULT 0,
+  attachment_bytes bigint NOT NULL DEFAULT 0,
   last_synced_at  timestamptz,
   UNIQUE (mailbox_id, name)
 );
@@ -80,6 +82,8 @@ CREATE TABLE message (
 CREATE UNIQUE INDEX message_folder_uid_idx ON message (folder_id, uid) WHERE uid IS NOT NULL;
 CREATE UNIQUE INDEX message_folder_item_idx ON message (folder_id, item_id) WHERE item_id IS NOT NULL;
 CREATE INDEX message_mailbox_idx ON message (mailbox_id);
+-- The merge of a folder and ON DELETE CASCADE look messages up by folder alone.
+CREATE INDEX message_folder_idx ON message (folder_id);
 
 CREATE TABLE attachment (
   id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -104,9 +108,12 @@ CREATE TABLE attachment (
   UNIQUE (message_id, section)
 );
 CREATE INDEX attachment_mailbox_idx ON attachment (mailbox_id, size_class);
-CREATE INDEX attachment_sha256_idx ON attachment (sha256) WHERE sha256 IS NOT NULL;
+-- Duplicate aggregation reads this index only (size and mailbox included).
+CREATE INDEX attachment_sha256_idx ON attachment (sha256) INCLUDE (size, mailbox_id) WHERE sha256 IS NOT NULL;
 -- Size collisions decide what gets hashed: group by size over the whole scope.
 CREATE INDEX attachment_size_idx ON attachment (size);
+-- Estimated sizes (no BINARY.SIZE) are looked up by size range when deciding what to hash.
+CREATE INDEX attachment_inexact_size_idx ON attachment (size) WHERE NOT size_exact;
 
 CREATE TABLE crawl_run (
   id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -135,3 +142,4 @@ CREATE TABLE crawl_error (
   message       text NOT NULL
 );
 CREATE INDEX crawl_error_run_idx ON crawl_error (crawl_run_id);
+CREATE INDEX crawl_error_mailbox_idx ON crawl_error (mailbox_id);

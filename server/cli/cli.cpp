@@ -67,6 +67,51 @@ int run(int argc, char** argv) {
   db->add_subcommand("status", "list the schema migrations and whether each is applied")
       ->callback([&] { action = command_db_status; });
 
+  CrawlArgs crawl_args;
+  auto* crawl = app.add_subcommand(
+      "crawl",
+      "inventory the configured mailboxes (folders, messages, attachments) into the database, then find\n"
+      "duplicate attachments downloading as few bytes as possible");
+  crawl->footer(R"(By default the crawl is incremental: each folder is brought up to date from what the last
+complete crawl stored (a folder whose UIDVALIDITY changed is rescanned). Each mailbox is written
+as one transaction: an interrupted crawl leaves its previous complete inventory.
+Duplicates: attachments are grouped by decoded size over every mailbox of the sources crawled;
+one alone in its size is never downloaded, size collisions get a 64 KiB prefix hashed, and only
+prefix collisions are downloaded in full. Hashes are kept for the next runs.
+Exit codes: 0 the run completed (mailboxes or messages that failed are recorded and counted in
+the summary line), 1 no mailbox could be crawled, 2 unknown source or mailbox.)");
+  crawl->add_option("--source", crawl_args.source, "crawl only this [[source]] (by name)")->type_name("NAME");
+  crawl->add_option("--mailbox", crawl_args.mailboxes, "crawl only this mailbox (repeatable)")
+      ->type_name("ADDR")
+      ->allow_extra_args(false);
+  crawl->add_flag("--full", crawl_args.full, "rescan every folder instead of an incremental crawl");
+  crawl->add_flag("--hash-all", crawl_args.hash_all,
+                  "hash every attachment in full, not only possible duplicates (audits; downloads everything)");
+  crawl->callback([&] { action = [&](const Context& c) { return command_crawl(c, crawl_args); }; });
+
+  ReportArgs report_args;
+  auto* report = app.add_subcommand("report", "what the inventory says: sizes, folders, attachments, duplicates");
+  report->footer(R"(Kinds:
+  summary      mailboxes, folders, messages, message_bytes, attachments, attachment_bytes,
+               duplicate_groups, duplicate_attachments, reclaimable_bytes
+  mailboxes    one line per mailbox, largest attachment bytes first
+  folders      one line per folder, largest first
+  attachments  one line per attachment, largest first (top 100 unless --top; --top 0: all)
+  duplicates   groups of identical attachments (same SHA-256), largest reclaimable bytes first
+               (top 100 unless --top; --top 0: all), with every copy
+--team and --mailbox restrict the mailboxes counted, also for duplicates (copies elsewhere are
+then not counted). JSON integers are exact; tables show sizes as "12.3 MB"; CSV has raw integers.)");
+  report->add_option("kind", report_args.kind, "summary, mailboxes, folders, attachments or duplicates")
+      ->check(CLI::IsMember({"summary", "mailboxes", "folders", "attachments", "duplicates"}))
+      ->required();
+  report->add_option("--format", report_args.format, "table (default), json or csv")
+      ->check(CLI::IsMember({"table", "json", "csv"}))
+      ->type_name("FORMAT");
+  report->add_option("--top", report_args.top, "at most N lines (groups for duplicates); 0: all")->type_name("N");
+  report->add_option("--team", report_args.team, "only the mailboxes of this team")->type_name("T");
+  report->add_option("--mailbox", report_args.mailbox, "only this mailbox")->type_name("A");
+  report->callback([&] { action = [&](const Context& c) { return command_report(c, report_args); }; });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
