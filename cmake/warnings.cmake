@@ -1,5 +1,6 @@
 # Warning and sanitizer flags shared by every target of the project.
-# mailprune_set_warnings(target): -Wall -Wextra and friends; errors when MAILPRUNE_WERROR is on.
+# Every target links the interface target mailprune_flags: -Wall -Wextra and friends, errors when
+# MAILPRUNE_WERROR is on (CI), sanitizers with MAILPRUNE_SANITIZE, fuzzing with MAILPRUNE_FUZZ.
 add_library(mailprune_flags INTERFACE)
 target_compile_options(mailprune_flags INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual
