@@ -42,25 +42,39 @@ struct Agent {
 enum class TlsMode { implicit, starttls, none };
 enum class ImapAuth { plain, login, xoauth2 };
 enum class LoginAs { master, authzid, self };
+enum class EwsAuth { basic, ntlm, oauth2 };
 
 // A [[source]]: one mail server and the mailboxes mailprune works on there.
+// Keys common to both kinds, then IMAP's (kind = "imap"), then EWS's (kind = "ews").
 struct SourceConfig {
   std::string name;
-  std::string kind = "imap";
+  std::string kind = "imap";         // imap | ews
+  bool tls_verify = true;            // certificate and host name; false is logged as a warning
+  std::string ca_file;               // "" uses the system CAs
+  int max_connections = 4;
+  int timeout_seconds = 60;          // every connect and read (EWS: every request)
+  std::vector<Agent> mailboxes;      // from `mailboxes` and `mailboxes_file` together
+  std::string mailboxes_file;        // as written (resolved against the config file's folder)
+  std::string user;                  // IMAP: the admin (master) account; EWS: the service account
+  Secret password;                   // password_env / password_file (IMAP xoauth2: the access token)
+
+  // IMAP
   std::string host;
   int port = 993;                    // default: 993 with implicit TLS, 143 otherwise
   TlsMode tls = TlsMode::implicit;
-  bool tls_verify = true;            // certificate and host name; false is logged as a warning
-  std::string ca_file;               // "" uses the system CAs
   ImapAuth auth = ImapAuth::plain;
-  std::string user;                  // the admin (master) account
-  Secret password;                   // password_env / password_file (xoauth2: the access token)
   LoginAs login_as = LoginAs::master;
   std::string master_separator = "*";  // Dovecot's auth_master_user_separator
-  int max_connections = 4;
-  int timeout_seconds = 60;          // every read and connect
-  std::vector<Agent> mailboxes;      // from `mailboxes` and `mailboxes_file` together
-  std::string mailboxes_file;        // as written (resolved against the config file's folder)
+
+  // EWS
+  std::string url;                   // https://mail.example.org/EWS/Exchange.asmx
+  EwsAuth ews_auth = EwsAuth::ntlm;
+  bool impersonation = true;         // ExchangeImpersonation header + X-AnchorMailbox per mailbox
+  std::string server_version = "Exchange2013_SP1";  // RequestServerVersion
+  std::string token_url;             // oauth2: the token endpoint (client credentials grant)
+  std::string client_id;             // oauth2
+  Secret client_secret;              // oauth2: client_secret_env / client_secret_file
+  std::string scope;                 // oauth2
 };
 
 struct Config {

@@ -34,18 +34,13 @@ bool url_has_password(const std::string& url) {
   return url.find("password") != std::string::npos;
 }
 
-SourceConfig read_source(TableReader& reader, const std::string& file, std::vector<ConfigError>& errors) {
-  SourceConfig source;
-  source.name = reader.string("name", "");
-  if (source.name.empty()) reader.error("name", "every [[source]] needs a name");
-  source.kind = reader.string("kind", "imap", {"imap"});
+// Keys of an IMAP source (kind = "imap").
+void read_imap_source(TableReader& reader, SourceConfig& source) {
   source.host = reader.string("host", "");
   if (source.host.empty()) reader.error("host", "is required");
   std::string tls = reader.string("tls", "implicit", {"implicit", "starttls", "none"});
   source.tls = tls == "starttls" ? TlsMode::starttls : tls == "none" ? TlsMode::none : TlsMode::implicit;
   source.port = static_cast<int>(reader.integer("port", source.tls == TlsMode::implicit ? 993 : 143, 1, 65535));
-  source.tls_verify = reader.boolean("tls_verify", true);
-  source.ca_file = reader.string("ca_file", "");
   std::string auth = reader.string("auth", "plain", {"plain", "login", "xoauth2"});
   source.auth = auth == "login" ? ImapAuth::login : auth == "xoauth2" ? ImapAuth::xoauth2 : ImapAuth::plain;
   source.user = reader.string("user", "");
@@ -54,6 +49,52 @@ SourceConfig read_source(TableReader& reader, const std::string& file, std::vect
   std::string login_as = reader.string("login_as", "master", {"master", "authzid", "self"});
   source.login_as = login_as == "authzid" ? LoginAs::authzid : login_as == "self" ? LoginAs::self : LoginAs::master;
   source.master_separator = reader.string("master_separator", "*");
+}
+
+// Keys of an Exchange Web Services source (kind = "ews").
+void read_ews_source(TableReader& reader, SourceConfig& source) {
+  source.url = reader.string("url", "");
+  if (source.url.empty()) {
+    reader.error("url", "is required (e.g. https://mail.example.org/EWS/Exchange.asmx)");
+  } else if (source.url.rfind("https://", 0) != 0 && source.url.rfind("http://", 0) != 0) {
+    reader.error("url", "must start with https:// (or http:// on a trusted network)");
+  }
+  std::string auth = reader.string("auth", "ntlm", {"basic", "ntlm", "oauth2"});
+  source.ews_auth = auth == "basic" ? EwsAuth::basic : auth == "oauth2" ? EwsAuth::oauth2 : EwsAuth::ntlm;
+  if (source.ews_auth == EwsAuth::oauth2) {
+    source.token_url = reader.string("token_url", "");
+    if (source.token_url.empty()) reader.error("token_url", "is required with auth = \"oauth2\"");
+    source.client_id = reader.string("client_id", "");
+    if (source.client_id.empty()) reader.error("client_id", "is required with auth = \"oauth2\"");
+    source.client_secret = reader.secret("client_secret", true);
+    source.scope = reader.string("scope", "");
+    if (source.scope.empty()) reader.error("scope", "is required with auth = \"oauth2\"");
+  } else {
+    source.user = reader.string("user", "");
+    if (source.user.empty()) reader.error("user", "is required (the service account)");
+    source.password = reader.secret("password", true);
+  }
+  source.impersonation = reader.boolean("impersonation", true);
+  source.server_version = reader.string("server_version", "Exchange2013_SP1",
+                                        {"Exchange2010", "Exchange2010_SP1", "Exchange2010_SP2", "Exchange2013",
+                                         "Exchange2013_SP1", "Exchange2015", "Exchange2016", "V2015_10_05",
+                                         "V2016_01_06", "V2016_04_13", "V2016_07_13", "V2016_10_10",
+                                         "V2017_01_07", "V2017_04_14", "V2017_07_11", "V2017_10_09",
+                                         "V2018_01_08"});
+}
+
+SourceConfig read_source(TableReader& reader, const std::string& file, std::vector<ConfigError>& errors) {
+  SourceConfig source;
+  source.name = reader.string("name", "");
+  if (source.name.empty()) reader.error("name", "every [[source]] needs a name");
+  source.kind = reader.string("kind", "imap", {"imap", "ews"});
+  if (source.kind == "ews") {
+    read_ews_source(reader, source);
+  } else {
+    read_imap_source(reader, source);
+  }
+  source.tls_verify = reader.boolean("tls_verify", true);
+  source.ca_file = reader.string("ca_file", "");
   source.max_connections = static_cast<int>(reader.integer("max_connections", 4, 1, 64));
   source.timeout_seconds = static_cast<int>(reader.integer("timeout_seconds", 60, 1, 3600));
   for (auto& address : reader.string_list("mailboxes")) {
@@ -231,6 +272,28 @@ std::string render_effective_config(const Config& config) {
   out += fmt::format("postgres_bindir = {}\n", toml_quote(config.database.postgres_bindir));
   out += fmt::format("embedded_account = {}\n", toml_quote(config.database.embedded_account));
   for (const auto& source : config.sources) {
+    if (source.kind == "ews") {
+      const char* ews_auth =
+          source.ews_auth == EwsAuth::basic ? "basic" : source.ews_auth == EwsAuth::ntlm ? "ntlm" : "oauth2";
+      out += "\n[[source]]\n";
+      out += fmt::format("name = {}\nkind = \"ews\"\nurl = {}\nauth = {}\n", toml_quote(source.name),
+                         toml_quote(source.url), toml_quote(ews_auth));
+      if (source.ews_auth == EwsAuth::oauth2) {
+        out += fmt::format("token_url = {}\nclient_id = {}\n# client_secret = \"***\"  (from {})\nscope = {}\n",
+                           toml_quote(source.token_url), toml_quote(source.client_id), source.client_secret.origin(),
+                           toml_quote(source.scope));
+      } else {
+        out += fmt::format("user = {}\n# password = \"***\"  (from {})\n", toml_quote(source.user),
+                           source.password.origin());
+      }
+      out += fmt::format("impersonation = {}\nserver_version = {}\ntls_verify = {}\nca_file = {}\n",
+                         source.impersonation ? "true" : "false", toml_quote(source.server_version),
+                         source.tls_verify ? "true" : "false", toml_quote(source.ca_file));
+      out += fmt::format("max_connections = {}\ntimeout_seconds = {}\nmailboxes_file = {}\n", source.max_connections,
+                         source.timeout_seconds, toml_quote(source.mailboxes_file));
+      out += fmt::format("# {} mailbox(es) in scope\n", source.mailboxes.size());
+      continue;
+    }
     const char* tls = source.tls == TlsMode::implicit ? "implicit" : source.tls == TlsMode::starttls ? "starttls" : "none";
     const char* auth = source.auth == ImapAuth::plain ? "plain" : source.auth == ImapAuth::login ? "login" : "xoauth2";
     const char* login_as =

@@ -114,3 +114,40 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace mailprune::config
+
+namespace mailprune::config {
+namespace {
+
+TEST_F(SourceConfigTest, EwsSourceWithNtlmAndImpersonation) {
+  Config config = parse_config(
+      "[[source]]\nname = \"exchange\"\nkind = \"ews\"\nurl = \"https://mail.example.org/EWS/Exchange.asmx\"\n"
+      "user = \"svc-mailprune\"\npassword_env = \"MAILPRUNE_TEST_IMAP_PW\"\nmax_connections = 2\n",
+      "e.toml");
+  ASSERT_EQ(config.sources.size(), 1u);
+  const SourceConfig& s = config.sources[0];
+  EXPECT_EQ(s.kind, "ews");
+  EXPECT_EQ(s.ews_auth, EwsAuth::ntlm);
+  EXPECT_TRUE(s.impersonation);
+  EXPECT_EQ(s.server_version, "Exchange2013_SP1");
+  EXPECT_EQ(s.max_connections, 2);
+  EXPECT_EQ(s.password.reveal(), "imap-secret");
+  EXPECT_EQ(render_effective_config(config).find("imap-secret"), std::string::npos);
+}
+
+TEST_F(SourceConfigTest, EwsOauth2NeedsItsKeysAndRejectsImapOnes) {
+  try {
+    parse_config("[[source]]\nname = \"x\"\nkind = \"ews\"\nurl = \"https://h/EWS/Exchange.asmx\"\nauth = \"oauth2\"\n"
+                 "host = \"imap.example\"\n",
+                 "o.toml");
+    FAIL() << "expected errors";
+  } catch (const ConfigException& e) {
+    std::string all = e.what();
+    EXPECT_NE(all.find("key 'source[0].token_url': is required"), std::string::npos) << all;
+    EXPECT_NE(all.find("key 'source[0].client_id': is required"), std::string::npos) << all;
+    EXPECT_NE(all.find("key 'source[0].client_secret_env': a secret is required"), std::string::npos) << all;
+    EXPECT_NE(all.find("o.toml:6: key 'source[0].host': unknown key"), std::string::npos) << all;
+  }
+}
+
+}  // namespace
+}  // namespace mailprune::config
