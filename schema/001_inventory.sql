@@ -65,6 +65,7 @@ CREATE TABLE message (
   mailbox_id     integer NOT NULL,                 -- = folder.mailbox_id, denormalised
   uid            bigint,                           -- IMAP UID under folder.uidvalidity
   item_id        text,                             -- EWS ItemId
+  change_key     text,                             -- version seen: IMAP MODSEQ, EWS ChangeKey
   size           bigint NOT NULL,                  -- RFC822.SIZE / item:Size
   internal_date  timestamptz,
   sent_date      timestamptz,                      -- the Date: header

@@ -40,10 +40,13 @@ struct FolderState {
 };
 
 // Identifies a message inside its folder: an IMAP UID (under the folder's UIDVALIDITY) or an
-// EWS ItemId.
+// EWS ItemId. `change_key` is the version the crawl saw (IMAP MODSEQ in decimal, EWS ChangeKey;
+// "" when the server offers none): actions use it to skip a message someone changed meanwhile
+// (UNCHANGEDSINCE, ChangeKey conflicts) instead of overwriting it.
 struct MessageRef {
   std::uint64_t uid = 0;
   std::string item_id;
+  std::string change_key;
 };
 
 using Sha256 = std::array<std::uint8_t, 32>;

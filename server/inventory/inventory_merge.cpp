@@ -44,6 +44,7 @@ const char* const kStatements[] = {
          to_timestamp(NULLIF(e.internal_date, '')::bigint) AS internal_date,
          to_timestamp(NULLIF(e.sent_date, '')::bigint) AS sent_date,
          e.from_address, e.subject, e.message_id, NULLIF(e.object_id, '') AS object_id,
+         NULLIF(e.change_key, '') AS change_key,
          string_to_array(e.flags, ' ') AS flags, NULLIF(e.protection, '') AS protection,
          NULLIF(e.parse_error, '') AS parse_error, NULL::bigint AS db_id
        FROM stage_event e JOIN crawl_folder c ON c.folder_seq = e.folder_seq::int
@@ -87,14 +88,15 @@ const char* const kMergeMessages[] = {
 
     R"(WITH up AS (
          INSERT INTO message (folder_id, mailbox_id, uid, item_id, size, internal_date, sent_date, from_address,
-                              subject, message_id, object_id, flags, seen, flagged, protection, parse_error)
+                              subject, message_id, object_id, change_key, flags, seen, flagged, protection,
+                              parse_error)
          SELECT folder_id, $1, uid, NULL, size, internal_date, sent_date, from_address, subject, message_id,
-                object_id, flags, '\Seen' = ANY(flags), '\Flagged' = ANY(flags), protection, parse_error
+                object_id, change_key, flags, '\Seen' = ANY(flags), '\Flagged' = ANY(flags), protection, parse_error
          FROM crawl_message WHERE kind = 'm' AND item_id IS NULL
          ON CONFLICT (folder_id, uid) WHERE uid IS NOT NULL DO UPDATE SET size = EXCLUDED.size,
            internal_date = EXCLUDED.internal_date, sent_date = EXCLUDED.sent_date,
            from_address = EXCLUDED.from_address, subject = EXCLUDED.subject, message_id = EXCLUDED.message_id,
-           object_id = EXCLUDED.object_id, flags = EXCLUDED.flags, seen = EXCLUDED.seen,
+           object_id = EXCLUDED.object_id, change_key = EXCLUDED.change_key, flags = EXCLUDED.flags, seen = EXCLUDED.seen,
            flagged = EXCLUDED.flagged, protection = EXCLUDED.protection, parse_error = EXCLUDED.parse_error
          RETURNING id, folder_id, uid)
        UPDATE crawl_message x SET db_id = up.id FROM up
@@ -102,14 +104,15 @@ const char* const kMergeMessages[] = {
 
     R"(WITH up AS (
          INSERT INTO message (folder_id, mailbox_id, uid, item_id, size, internal_date, sent_date, from_address,
-                              subject, message_id, object_id, flags, seen, flagged, protection, parse_error)
+                              subject, message_id, object_id, change_key, flags, seen, flagged, protection,
+                              parse_error)
          SELECT folder_id, $1, NULL, item_id, size, internal_date, sent_date, from_address, subject, message_id,
-                object_id, flags, '\Seen' = ANY(flags), '\Flagged' = ANY(flags), protection, parse_error
+                object_id, change_key, flags, '\Seen' = ANY(flags), '\Flagged' = ANY(flags), protection, parse_error
          FROM crawl_message WHERE kind = 'm' AND item_id IS NOT NULL
          ON CONFLICT (folder_id, item_id) WHERE item_id IS NOT NULL DO UPDATE SET size = EXCLUDED.size,
            internal_date = EXCLUDED.internal_date, sent_date = EXCLUDED.sent_date,
            from_address = EXCLUDED.from_address, subject = EXCLUDED.subject, message_id = EXCLUDED.message_id,
-           object_id = EXCLUDED.object_id, flags = EXCLUDED.flags, seen = EXCLUDED.seen,
+           object_id = EXCLUDED.object_id, change_key = EXCLUDED.change_key, flags = EXCLUDED.flags, seen = EXCLUDED.seen,
            flagged = EXCLUDED.flagged, protection = EXCLUDED.protection, parse_error = EXCLUDED.parse_error
          RETURNING id, folder_id, item_id)
        UPDATE crawl_message x SET db_id = up.id FROM up

@@ -11,17 +11,19 @@ using connector::MessageRef;
 
 // The stage's columns: one row per event; kind 'm' message, 'a' attachment (seq = its message's),
 // 'r' removed, 'f' folder (written when the folder's crawl completed). Unused columns are "".
-const std::array<std::string, 29> kEventColumns = {
+const std::array<std::string, 30> kEventColumns = {
     "kind",         "folder_seq",  "seq",         "uid",           "item_id",      "size",
     "size_exact",   "internal_date", "sent_date", "from_address",  "subject",      "message_id",
     "object_id",    "flags",       "protection",  "parse_error",   "section",      "name",
     "content_type", "is_inline",   "damaged",     "sha256",        "server_name",  "special_use",
-    "uidvalidity",  "uidnext",     "highestmodseq", "sync_state",  "is_full"};
+    "uidvalidity",  "uidnext",     "highestmodseq", "sync_state",  "is_full",
+    "change_key"};
 
 enum Column : std::size_t {
   kKind, kFolderSeq, kSeq, kUid, kItemId, kSize, kSizeExact, kInternalDate, kSentDate, kFrom, kSubject,
   kMessageId, kObjectId, kFlags, kProtection, kParseError, kSection, kName, kContentType, kIsInline,
-  kDamaged, kSha256, kServerName, kSpecialUse, kUidvalidity, kUidnext, kHighestmodseq, kSyncState, kIsFull
+  kDamaged, kSha256, kServerName, kSpecialUse, kUidvalidity, kUidnext, kHighestmodseq, kSyncState, kIsFull,
+  kChangeKey
 };
 
 std::string create_stage_sql() {
@@ -33,7 +35,7 @@ std::string create_stage_sql() {
 }
 
 // A message is keyed by its EWS item_id when it has one, else by its IMAP UID.
-void put_ref(std::array<std::string, 29>& row, const MessageRef& ref) {
+void put_ref(std::array<std::string, 30>& row, const MessageRef& ref) {
   if (!ref.item_id.empty()) {
     row[kItemId] = clean_text(ref.item_id);
   } else {
@@ -63,7 +65,7 @@ class MailboxCrawl::Sink : public connector::FolderSink {
   void begin(bool full) override { full_ = full; }
 
   void message(MessageRecord&& record) override {
-    std::array<std::string, 29> row{};
+    std::array<std::string, 30> row{};
     const std::string seq = std::to_string(++owner_.event_seq_);
     const std::string folder_seq = std::to_string(owner_.folder_seq_);
     row[kKind] = "m";
@@ -77,12 +79,13 @@ class MailboxCrawl::Sink : public connector::FolderSink {
     row[kSubject] = clean_text(record.subject);
     row[kMessageId] = clean_text(record.message_id);
     row[kObjectId] = clean_text(record.object_id);
+    row[kChangeKey] = clean_text(record.ref.change_key);
     row[kFlags] = join_flags(record.flags);
     row[kProtection] = clean_text(record.protection);
     row[kParseError] = clean_text(record.parse_error);
     owner_.write_event(row);
     for (const auto& attachment : record.attachments) {
-      std::array<std::string, 29> a{};
+      std::array<std::string, 30> a{};
       a[kKind] = "a";
       a[kFolderSeq] = folder_seq;
       a[kSeq] = seq;
@@ -106,7 +109,7 @@ class MailboxCrawl::Sink : public connector::FolderSink {
   }
 
   void removed(const MessageRef& ref) override {
-    std::array<std::string, 29> row{};
+    std::array<std::string, 30> row{};
     row[kKind] = "r";
     row[kFolderSeq] = std::to_string(owner_.folder_seq_);
     row[kSeq] = std::to_string(++owner_.event_seq_);
@@ -151,7 +154,7 @@ MailboxCrawl::MailboxCrawl(pqxx::connection& connection, int mailbox_id, std::si
     previous_.emplace(state.name, std::move(state));
   }
   tx_->exec0(create_stage_sql());
-  stage_ = std::make_unique<CopyStage<29>>(*tx_, "stage_event", kEventColumns);
+  stage_ = std::make_unique<CopyStage<30>>(*tx_, "stage_event", kEventColumns);
   sink_ = std::make_unique<Sink>(*this);
 }
 
@@ -179,7 +182,7 @@ connector::FolderSink& MailboxCrawl::start_folder(const FolderState& current) {
 }
 
 void MailboxCrawl::finish_folder(const FolderState& state) {
-  std::array<std::string, 29> row{};
+  std::array<std::string, 30> row{};
   row[kKind] = "f";
   row[kFolderSeq] = std::to_string(folder_seq_);
   row[kName] = clean_text(current_folder_);
@@ -198,7 +201,7 @@ void MailboxCrawl::abandon_folder(const std::string& reason) {
   add_error({current_folder_, std::nullopt, "", "folder not crawled: " + reason});
 }
 
-void MailboxCrawl::write_event(const std::array<std::string, 29>& row) { stage_->write(row); }
+void MailboxCrawl::write_event(const std::array<std::string, 30>& row) { stage_->write(row); }
 
 void MailboxCrawl::add_error(ItemError error) {
   ++error_count_;

@@ -94,14 +94,14 @@ class MailboxCrawl {
   class Sink;
   friend class Sink;
   void add_error(ItemError error);
-  void write_event(const std::array<std::string, 29>& row);
+  void write_event(const std::array<std::string, 30>& row);
   void merge();
 
   pqxx::connection& connection_;
   int mailbox_id_;
   std::size_t max_errors_;
   std::unique_ptr<pqxx::work> tx_;
-  std::unique_ptr<CopyStage<29>> stage_;
+  std::unique_ptr<CopyStage<30>> stage_;
   std::unique_ptr<Sink> sink_;
   std::map<std::string, connector::FolderState> previous_;
   MessageObserver observer_;
