@@ -23,6 +23,8 @@
 
 namespace mailprune::connector {
 
+class MailboxActions;  // actions.hpp
+
 // A folder with what is remembered about it between crawls.
 struct FolderState {
   std::string name;         // decoded UTF-8, '/' as separator (INVENTORY.md)
@@ -139,6 +141,10 @@ class MailboxSession {
                                std::uint64_t limit, const ContentSink& sink) = 0;
 
   virtual TrafficStats traffic() const = 0;
+
+  // What can be done to this mailbox (actions.hpp), or null for a connector that can only
+  // inventory (so far the IMAP connector: its actions come with the policy engine's apply step).
+  virtual MailboxActions* actions() { return nullptr; }
 };
 
 class Connector {
