@@ -128,7 +128,11 @@ CREATE TABLE crawl_run (
   bytes_received    bigint NOT NULL DEFAULT 0,
   bytes_hashed      bigint NOT NULL DEFAULT 0,
   errors            integer NOT NULL DEFAULT 0,
-  error             text
+  error             text,
+  -- Who runs it: a 'running' run whose process is gone (kill -9, crash) is marked 'interrupted'
+  -- by the next crawl on the same host.
+  host              text NOT NULL DEFAULT '',
+  pid               integer
 );
 
 -- Per-item problems met during a crawl (damaged message, NO on a range, ...): the run goes on.

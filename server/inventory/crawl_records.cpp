@@ -1,5 +1,10 @@
 #include "inventory/crawl_records.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <fmt/format.h>
 
 #include "inventory/copy_stage.hpp"
@@ -57,10 +62,29 @@ SourceRows sync_source(pqxx::connection& connection, const config::SourceConfig&
   return rows;
 }
 
+std::string this_host() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "";
+  return name;
+}
+
 std::int64_t begin_crawl_run(pqxx::connection& connection, int source_id, bool full) {
   pqxx::work tx(connection);
-  auto id = tx.exec_params1("INSERT INTO crawl_run (source_id, mode) VALUES ($1, $2) RETURNING id", source_id,
-                            full ? "full" : "incremental")[0]
+  const std::string host = this_host();
+  // Runs left 'running' by a process of this host that is gone were interrupted (kill -9, crash):
+  // their mailboxes kept their previous inventory (one transaction each), so say so.
+  for (const auto& row : tx.exec_params("SELECT id, pid FROM crawl_run WHERE status = 'running' AND host = $1 "
+                                        "AND pid IS NOT NULL",
+                                        host)) {
+    auto pid = static_cast<pid_t>(row[1].as<int>());
+    if (pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH) {
+      tx.exec_params("UPDATE crawl_run SET status = 'interrupted', finished_at = now(), "
+                     "error = 'the crawling process ended without finishing this run' WHERE id = $1",
+                     row[0].as<std::int64_t>());
+    }
+  }
+  auto id = tx.exec_params1("INSERT INTO crawl_run (source_id, mode, host, pid) VALUES ($1, $2, $3, $4) RETURNING id",
+                            source_id, full ? "full" : "incremental", host, static_cast<int>(::getpid()))[0]
                 .as<std::int64_t>();
   tx.commit();
   return id;

@@ -1,8 +1,10 @@
 // Crawl and store: first crawl against the truth, incremental equals full, UIDVALIDITY change,
 // a failure mid-mailbox keeps the previous inventory, retries and recorded failures.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "inventory_test_support.hpp"
+#include "platform/process.hpp"
 #include "report/report.hpp"
 
 namespace mailprune::test {
@@ -190,6 +192,39 @@ TEST(Crawl, MailboxFilterCrawlsOnlyThose) {
   auto summary = db.crawl(fake, options);
   EXPECT_EQ(summary.mailboxes_total, 1u);
   EXPECT_EQ(db.scalar("SELECT count(*) FROM mailbox WHERE last_crawled_at IS NOT NULL"), 1);
+}
+
+}  // namespace
+}  // namespace mailprune::test
+
+namespace mailprune::test {
+namespace {
+
+// A run left 'running' by a process that died (kill -9) is marked interrupted by the next crawl;
+// one whose process still lives (this test process) is left alone.
+TEST(Crawl, RunsOfDeadProcessesAreMarkedInterrupted) {
+  FakeConnector fake;
+  populate(fake);
+  TestDb db(sample_agents());
+  platform::Process gone = platform::spawn({.argv = {"true"}});
+  int dead_pid = gone.pid();
+  gone.wait();
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  {
+    auto c = db.connect();
+    pqxx::work tx(*c);
+    tx.exec_params("INSERT INTO crawl_run (mode, host, pid) VALUES ('full', $1, $2), ('full', $1, $3)",
+                   std::string(host), dead_pid, static_cast<int>(::getppid()));
+    tx.commit();
+  }
+  db.crawl(fake);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM crawl_run WHERE status = 'interrupted' AND pid = " +
+                      std::to_string(dead_pid)),
+            1);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM crawl_run WHERE status = 'running' AND pid = " +
+                      std::to_string(::getppid())),
+            1);
 }
 
 }  // namespace
