@@ -21,9 +21,10 @@
 // Error::command_in_flight / command_mutates are filled so outcome_unknown() is meaningful.
 //
 // Pipelining: run_pipelined() keeps up to `window` commands in flight (written before earlier
-// ones completed). Untagged responses are attributed to the oldest command still in flight,
-// which is right for the in-order processing servers do for FETCH/SEARCH/STATUS. Commands that
-// need a `+` continuation are never pipelined behind others (they go one at a time).
+// ones completed). Untagged responses are delivered with the oldest command still in flight, but
+// a server may interleave the untagged data of pipelined commands (Dovecot does, for UID FETCHes
+// of different items): callers match FETCH data by UID, never by which command it came with.
+// Commands that need a `+` continuation are never pipelined behind others (they go one at a time).
 //
 // Literal streaming: with a literal sink set, literals larger than
 // limits.stream_literals_above go to the sink chunk by chunk (already inflated, never buffered

@@ -1,0 +1,103 @@
+#include "imap/imap_mailbox_session.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "imap/mailbox_detail.hpp"
+#include "imap/message_record.hpp"
+
+namespace mailprune::imap {
+
+using connector::ConnectorError;
+using connector::FolderState;
+using detail::guarded;
+
+ImapMailboxSession::ImapMailboxSession(std::unique_ptr<Session> session, FetchSettings settings)
+    : session_(std::move(session)), settings_(settings) {
+  if (settings_.window == 0) settings_.window = 1;
+  if (settings_.metadata_batch == 0) settings_.metadata_batch = 500;
+  if (settings_.binary_batch == 0) settings_.binary_batch = 500;
+  round_trips_at_open_ = session_->traffic().round_trips;
+}
+
+ImapMailboxSession::~ImapMailboxSession() {
+  session_->close();
+}
+
+bool ImapMailboxSession::enabled(std::string_view capability) const {
+  return session_->enabled().count(std::string(capability)) != 0;
+}
+
+connector::TrafficStats ImapMailboxSession::traffic() const {
+  const SessionTraffic t = session_->traffic();
+  connector::TrafficStats stats;
+  stats.bytes_received = t.bytes_received;
+  stats.bytes_sent = t.bytes_sent;
+  stats.round_trips = t.round_trips - std::min(t.round_trips, round_trips_at_open_);
+  stats.bytes_for_content = bytes_for_content_;
+  return stats;
+}
+
+namespace {
+
+void apply_status(const StatusData& status, FolderState& folder) {
+  folder.uidvalidity = status.uidvalidity;
+  folder.uidnext = status.uidnext;
+  folder.highestmodseq = status.highestmodseq;
+  folder.message_count = status.messages;
+  folder.size_bytes = status.size;
+}
+
+}  // namespace
+
+std::vector<FolderState> ImapMailboxSession::list_folders() {
+  return guarded([&] {
+    std::vector<std::string> status_items = {"MESSAGES", "UIDNEXT", "UIDVALIDITY"};
+    if (has("CONDSTORE") || has("QRESYNC")) status_items.emplace_back("HIGHESTMODSEQ");
+    if (has("STATUS=SIZE")) status_items.emplace_back("SIZE");
+    const bool list_status = has("LIST-STATUS");
+
+    ListOptions options;
+    options.return_special_use = has("SPECIAL-USE") && (has("LIST-EXTENDED") || list_status);
+    if (list_status) options.return_status = status_items;
+    CommandResult result = session_->run(list(session_->command_options(), next_tag(), "", "*", options));
+    if (!result.ok()) throw detail::failed("LIST", result);
+
+    std::vector<FolderState> folders;
+    std::map<std::string, StatusData> statuses;  // by wire name
+    for (auto& response : result.untagged) {
+      if (auto* entry = std::get_if<ListData>(&response)) {
+        if (entry->lsub || entry->has_attribute("\\Noselect") || entry->has_attribute("\\NonExistent")) continue;
+        FolderState folder;
+        folder.server_name = entry->mailbox;
+        folder.name = decode_folder_name(entry->mailbox, entry->delimiter);
+        folder.special_use = special_use_of(entry->attributes);
+        folders.push_back(std::move(folder));
+      } else if (auto* status = std::get_if<StatusData>(&response)) {
+        statuses[status->mailbox] = std::move(*status);
+      }
+    }
+
+    if (!list_status && !folders.empty()) {
+      std::vector<Command> commands;
+      for (const auto& folder : folders) {
+        commands.push_back(
+            status(session_->command_options(), next_tag(), Mailbox::from_wire(folder.server_name), status_items));
+      }
+      // A STATUS refused (the folder went away since LIST) leaves the folder without state: its crawl
+      // then finds it gone.
+      session_->run_pipelined(commands, settings_.window, [&](std::size_t, CommandResult&& reply) {
+        for (auto& response : reply.untagged) {
+          if (auto* status = std::get_if<StatusData>(&response)) statuses[status->mailbox] = std::move(*status);
+        }
+      });
+    }
+    for (auto& folder : folders) {
+      auto found = statuses.find(folder.server_name);
+      if (found != statuses.end()) apply_status(found->second, folder);
+    }
+    return folders;
+  });
+}
+
+}  // namespace mailprune::imap
