@@ -51,15 +51,6 @@ void check_user_name(const std::string& name) {
   }
 }
 
-// "Archives/Réunions" -> {"Archives", "Archives/Réunions"}.
-std::vector<std::string> with_parents(const std::string& folder) {
-  std::vector<std::string> out;
-  for (auto slash = folder.find('/'); slash != std::string::npos; slash = folder.find('/', slash + 1)) {
-    out.push_back(folder.substr(0, slash));
-  }
-  out.push_back(folder);
-  return out;
-}
 
 bool is_inbox(const std::string& folder) {
   return folder.size() == 5 && ::strncasecmp(folder.c_str(), "INBOX", 5) == 0;
@@ -324,7 +315,7 @@ void CyrusServer::create_folders(ImapTestClient& session, const std::string& use
   auto& known = folders_[user];
   for (const auto& folder : folders) {
     // Cyrus creates only the named mailbox, not missing parents: create them first.
-    for (const auto& name : with_parents(folder)) {
+    for (const auto& name : folder_with_parents(folder)) {
       if (is_inbox(name) || known.count(name) > 0) continue;
       const std::string quoted = ImapTestClient::quote(mailbox_name(name));
       auto created = session.command("CREATE " + quoted);

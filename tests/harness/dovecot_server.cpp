@@ -23,15 +23,6 @@ void check_user_name(const std::string& name) {
   }
 }
 
-// "Archives/Réunions" -> {"Archives", "Archives/Réunions"}.
-std::vector<std::string> with_parents(const std::string& folder) {
-  std::vector<std::string> out;
-  for (auto slash = folder.find('/'); slash != std::string::npos; slash = folder.find('/', slash + 1)) {
-    out.push_back(folder.substr(0, slash));
-  }
-  out.push_back(folder);
-  return out;
-}
 
 }  // namespace
 
@@ -209,7 +200,7 @@ void DovecotServer::create_folders(const std::string& user, const std::vector<st
   std::vector<std::string> missing;
   std::set<std::string> seen;
   for (const auto& folder : folders) {
-    for (const auto& name : with_parents(folder)) {
+    for (const auto& name : folder_with_parents(folder)) {
       if (name == "INBOX" || !seen.insert(name).second) continue;
       if (!fs::exists(folder_dir(user, name))) missing.push_back(name);
     }

@@ -66,4 +66,13 @@ nlohmann::json inventory_truth(const std::string& dir, bool include_groups) {
   return nlohmann::json::parse(read_file(output));
 }
 
+std::vector<std::string> folder_with_parents(const std::string& folder) {
+  std::vector<std::string> out;
+  for (auto slash = folder.find('/'); slash != std::string::npos; slash = folder.find('/', slash + 1)) {
+    out.push_back(folder.substr(0, slash));
+  }
+  out.push_back(folder);
+  return out;
+}
+
 }  // namespace mailprune::test

@@ -56,6 +56,10 @@ SampleMailSet generate_sample_mail(const std::string& out_dir, const MailgenOpti
 // prints (`mailboxes`, `folders`, `messages`, `message_bytes`, `attachments`, ...).
 nlohmann::json inventory_truth(const std::string& dir, bool include_groups = false);
 
+// A '/'-separated folder and its parents, outermost first:
+// "Archives/Réunions" -> {"Archives", "Archives/Réunions"}.
+std::vector<std::string> folder_with_parents(const std::string& folder);
+
 // The directory holding mailgen.py and inventory_truth.py (from the source tree).
 std::string test_tools_dir();
 
