@@ -21,8 +21,15 @@ struct WalkContext {
   std::vector<Attachment>* out;
 };
 
+// A part whose Content-Type could not be read (Dovecot's BODYSTRUCTURE then says `"" ""`) is
+// text/plain, as RFC 2045 section 5.2 says of an invalid Content-Type.
+std::string effective_type(const MimePart& part) { return part.type.empty() ? "text" : part.type; }
+std::string effective_subtype(const MimePart& part) {
+  return part.type.empty() ? "plain" : part.subtype;
+}
+
 bool is_attachment_leaf(const MimePart& part, const std::string& name) {
-  return part.disposition == "attachment" || !name.empty() || part.type != "text";
+  return part.disposition == "attachment" || !name.empty() || effective_type(part) != "text";
 }
 
 void walk(const MimePart& part, bool inside_related, const WalkContext& context) {
@@ -37,7 +44,7 @@ void walk(const MimePart& part, bool inside_related, const WalkContext& context)
   Attachment attachment;
   attachment.section = part.section.empty() ? "1" : part.section;
   attachment.name = std::move(name);
-  attachment.content_type = part.type + "/" + part.subtype;
+  attachment.content_type = effective_type(part) + "/" + effective_subtype(part);
   attachment.transfer_encoding = part.transfer_encoding;
   attachment.content_id = part.content_id;
   const bool related_inline =

@@ -70,6 +70,17 @@ std::vector<ClassifyCase> classify_cases() {
                  {leaf("1", "text", "plain"), with_name(leaf("2", "text", "plain"), "notes.txt")}),
        {},
        {{"2", "notes.txt", "text/plain", false}}},
+      // Dovecot reports an unreadable Content-Type ("TEXT/PLAIN charset=US-ASCII", no ';') as
+      // ("" "" ...): RFC 2045 section 5.2 makes it text/plain, so body, not an attachment
+      // (SpamAssassin corpus spam-2/00204).
+      {"dovecot-empty-type-is-text-plain",
+       multipart("", "mixed", {leaf("1", "", ""), leaf("2", "image", "png")}),
+       {},
+       {{"2", "", "image/png", false}}},
+      {"dovecot-empty-type-with-name-is-text-attachment",
+       multipart("", "mixed", {leaf("1", "text", "plain"), with_name(leaf("2", "", ""), "a.txt")}),
+       {},
+       {{"2", "a.txt", "text/plain", false}}},
       {"text-with-attachment-disposition-no-name",
        multipart("", "mixed",
                  {leaf("1", "text", "plain"),
