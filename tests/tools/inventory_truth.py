@@ -128,11 +128,14 @@ def file_name(headers):
     return ""
 
 
-def walk(raw, in_related, found, depth=0):
-    """Appends (name, content_type, content bytes, inline) for each attachment of one entity."""
+def walk(raw, in_related, found, depth=0, default_type="text/plain"):
+    """Appends (name, content_type, content bytes, inline) for each attachment of one entity.
+    `default_type`: what a part without a (valid) Content-Type is: text/plain, but message/rfc822
+    inside multipart/digest (RFC 2046 5.1.5)."""
     header_bytes, body = split_header_body(raw)
     headers = HEADER_PARSER.parsebytes(header_bytes + b"\r\n")
-    content_type = headers.get_content_type()  # text/plain when absent or invalid
+    headers.set_default_type(default_type)
+    content_type = headers.get_content_type()  # the default when absent or invalid
     maintype, subtype = content_type.split("/", 1)
     if maintype == "multipart" and depth < 100:
         boundary = headers.get_param("boundary")
@@ -140,7 +143,8 @@ def walk(raw, in_related, found, depth=0):
             boundary = email.utils.collapse_rfc2231_value(boundary)
         if boundary:
             for part in split_multipart(body, str(boundary).encode("utf-8")):
-                walk(part, in_related or subtype == "related", found, depth + 1)
+                walk(part, in_related or subtype == "related", found, depth + 1,
+                     "message/rfc822" if subtype == "digest" else "text/plain")
             return
         # A multipart without a boundary: nothing inside can be found.
         return

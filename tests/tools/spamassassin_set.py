@@ -33,23 +33,37 @@ def package_dir():
     return os.path.join(base, "node_modules", "@stdlib", "datasets-spam-assassin")
 
 
+def epoch_of(text):
+    """Unix time of an RFC 5322 date, or None. A three-digit year is 1900 + it (RFC 5322 4.3: spam
+    of 2002 says "18 Jul 102"); a date outside 1970..2037 is None (IMAP servers refuse it: Cyrus
+    answers BAD "Invalid date-time" to such an APPEND)."""
+    parsed = email.utils.parsedate_tz(text)
+    if not parsed:
+        return None
+    if 100 <= parsed[0] < 1000:
+        parsed = (parsed[0] + 1900,) + tuple(parsed[1:])
+    if not 1970 <= parsed[0] <= 2037:
+        return None
+    try:
+        return int(email.utils.mktime_tz(parsed))
+    except (OverflowError, ValueError):
+        return None
+
+
 def internal_date(raw):
     first = raw.split(b"\n", 1)[0]
     if first.startswith(b"From "):
         # "From addr  Tue Aug  6 11:51:02 2002"
         m = re.search(rb"(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})", first)
         if m:
-            parsed = email.utils.parsedate_tz(m.group(1).decode("ascii") + " +0000")
-            if parsed:
-                return int(email.utils.mktime_tz(parsed))
+            when = epoch_of(m.group(1).decode("ascii") + " +0000")
+            if when is not None:
+                return when
     m = re.search(rb"^Date:[ \t]*(.*)$", raw, re.MULTILINE | re.IGNORECASE)
     if m:
-        parsed = email.utils.parsedate_tz(m.group(1).decode("latin-1").strip())
-        if parsed:
-            try:
-                return int(email.utils.mktime_tz(parsed))
-            except (OverflowError, ValueError):
-                pass
+        when = epoch_of(m.group(1).decode("latin-1").strip())
+        if when is not None:
+            return when
     return DEFAULT_DATE
 
 
