@@ -104,6 +104,9 @@ CREATE TABLE attachment (
                            ELSE 4 END) STORED,
   sha256            bytea CHECK (sha256 IS NULL OR octet_length(sha256) = 32),
   prefix_sha256     bytea CHECK (prefix_sha256 IS NULL OR octet_length(prefix_sha256) = 32),
+  -- SHA-256 chaining state after the 64 KiB prefix, so the full hash resumes there and the
+  -- prefix's bytes are not downloaded twice (inventory/sha256_stream.hpp).
+  prefix_state      bytea CHECK (prefix_state IS NULL OR octet_length(prefix_state) = 32),
   is_inline         boolean NOT NULL DEFAULT false,
   damaged           boolean NOT NULL DEFAULT false,
   UNIQUE (message_id, section)

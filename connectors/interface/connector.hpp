@@ -11,6 +11,7 @@
 // error() and the crawl goes on.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -139,6 +140,24 @@ class MailboxSession {
   // Returns true when the content ended cleanly (false: decoding skipped invalid input).
   virtual bool read_attachment(const FolderState& folder, const MessageRef& message, const std::string& section,
                                std::uint64_t limit, const ContentSink& sink) = 0;
+
+  // The decoded content from byte `offset` to the end: finishes a hash whose first `offset`
+  // bytes were hashed by an earlier prefix read, so those bytes do not travel twice. This default
+  // reads from the start and drops the first `offset` bytes; connectors that can fetch a range
+  // (IMAP BINARY partial fetch) override it.
+  virtual bool read_attachment_from(const FolderState& folder, const MessageRef& message, const std::string& section,
+                                    std::uint64_t offset, const ContentSink& sink) {
+    std::uint64_t skipped = 0;
+    return read_attachment(folder, message, section, 0, [&](std::string_view chunk) {
+      if (skipped < offset) {
+        std::uint64_t drop = std::min<std::uint64_t>(offset - skipped, chunk.size());
+        skipped += drop;
+        chunk.remove_prefix(static_cast<std::size_t>(drop));
+        if (chunk.empty()) return true;
+      }
+      return sink(chunk);
+    });
+  }
 
   virtual TrafficStats traffic() const = 0;
 

@@ -58,16 +58,27 @@ struct HashRow {
   std::string section;
   std::uint64_t size = 0;
   bool size_exact = false;
+  std::optional<Sha256Midstate> prefix_state;  // hash state after the prefix, from an earlier read
 };
 
 struct HashResult {
   std::int64_t id = 0;
   std::string sha256;  // hex, "" when only the prefix is known
-  std::string prefix;  // hex
+  std::string prefix;  // hex, "" when unchanged
+  std::string prefix_state;  // hex, "" when none
   std::optional<std::uint64_t> size;  // exact size learnt (complete content seen)
   bool damaged = false;
   std::uint64_t bytes = 0;
 };
+
+std::optional<Sha256Midstate> midstate_from_hex(const std::string& hex) {
+  if (hex.size() != 64) return std::nullopt;
+  Sha256Midstate out{};
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i] = static_cast<std::uint8_t>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+  }
+  return out;
+}
 
 std::string id_array(const std::vector<std::int64_t>& ids) {
   std::string out = "{";
@@ -75,29 +86,54 @@ std::string id_array(const std::vector<std::int64_t>& ids) {
   return out + "}";
 }
 
+// A prefix read hashes the first `prefix_bytes` and keeps the hash state there; a full read
+// resumes from that state when it has one (reading only the rest), else reads everything.
 HashResult read_one(connector::MailboxSession& session, const HashRow& row, bool full_read, std::uint64_t prefix_bytes) {
-  Sha256Stream full;
-  Sha256Stream prefix;
-  std::uint64_t seen = 0;
-  const std::uint64_t limit = full_read ? 0 : prefix_bytes;
-  const bool clean = session.read_attachment(row.folder, row.ref, row.section, limit, [&](std::string_view chunk) {
-    if (limit != 0 && seen + chunk.size() > limit) chunk = chunk.substr(0, limit - seen);
-    if (seen < prefix_bytes) prefix.update(chunk.substr(0, std::min<std::uint64_t>(chunk.size(), prefix_bytes - seen)));
-    full.update(chunk);
-    seen += chunk.size();
-    return limit == 0 || seen < limit;
-  });
   HashResult result;
   result.id = row.id;
+  const bool resume = full_read && row.prefix_state && row.size_exact && row.size > prefix_bytes;
+  if (resume) {
+    Sha256Stream hasher(*row.prefix_state, prefix_bytes);
+    const bool clean = session.read_attachment_from(row.folder, row.ref, row.section, prefix_bytes,
+                                                    [&](std::string_view chunk) {
+                                                      hasher.update(chunk);
+                                                      return true;
+                                                    });
+    result.bytes = hasher.bytes() - prefix_bytes;
+    result.damaged = !clean;
+    result.sha256 = to_hex(hasher.digest().data(), 32);
+    result.size = hasher.bytes();
+    return result;
+  }
+  Sha256Stream hasher;
+  std::optional<Sha256Digest> prefix_digest;
+  std::optional<Sha256Midstate> prefix_state;
+  const std::uint64_t limit = full_read ? 0 : prefix_bytes;
+  const bool clean = session.read_attachment(row.folder, row.ref, row.section, limit, [&](std::string_view chunk) {
+    if (limit != 0 && hasher.bytes() + chunk.size() > limit) chunk = chunk.substr(0, limit - hasher.bytes());
+    if (!prefix_digest && hasher.bytes() + chunk.size() >= prefix_bytes) {
+      // Cross the prefix boundary exactly, to take the prefix hash and state there.
+      const auto head = static_cast<std::size_t>(prefix_bytes - hasher.bytes());
+      hasher.update(chunk.substr(0, head));
+      prefix_digest = hasher.digest();
+      prefix_state = hasher.midstate();
+      chunk.remove_prefix(head);
+    }
+    hasher.update(chunk);
+    return limit == 0 || hasher.bytes() < limit;
+  });
+  const std::uint64_t seen = hasher.bytes();
   result.bytes = seen;
   result.damaged = !clean;
-  auto prefix_digest = prefix.finish();
-  result.prefix = to_hex(prefix_digest.data(), prefix_digest.size());
+  // Shorter than the prefix: the prefix hash is the hash of all of it.
+  if (!prefix_digest) prefix_digest = hasher.digest();
+  result.prefix = to_hex(prefix_digest->data(), prefix_digest->size());
   const bool complete = full_read || seen < limit || (row.size_exact && row.size == seen);
   if (complete) {
-    auto digest = full.finish();
-    result.sha256 = to_hex(digest.data(), digest.size());
+    result.sha256 = to_hex(hasher.digest().data(), 32);
     result.size = seen;
+  } else if (prefix_state) {
+    result.prefix_state = to_hex(prefix_state->data(), prefix_state->size());
   }
   return result;
 }
@@ -107,21 +143,25 @@ void write_results(pqxx::connection& db, const std::vector<HashResult>& results)
   pqxx::work tx(db);
   tx.exec0(
       "CREATE TEMP TABLE hash_result (id text NOT NULL, sha256 text NOT NULL, prefix text NOT NULL,"
-      " size text NOT NULL, damaged text NOT NULL) ON COMMIT DROP");
-  CopyStage<5> stage(tx, "hash_result", {"id", "sha256", "prefix", "size", "damaged"});
+      " prefix_state text NOT NULL, size text NOT NULL, damaged text NOT NULL) ON COMMIT DROP");
+  CopyStage<6> stage(tx, "hash_result", {"id", "sha256", "prefix", "prefix_state", "size", "damaged"});
   for (const auto& r : results) {
-    stage.write({std::to_string(r.id), r.sha256, r.prefix, optional_text(r.size), bool_text(r.damaged)});
+    stage.write({std::to_string(r.id), r.sha256, r.prefix, r.prefix_state, optional_text(r.size),
+                 bool_text(r.damaged)});
   }
   stage.complete();
   // All sub-statements see the same snapshot: `old` holds the sizes before `upd` changes them.
   tx.exec0(R"(
     WITH r AS (SELECT id::bigint AS id, decode(NULLIF(sha256, ''), 'hex') AS sha256,
-                      decode(NULLIF(prefix, ''), 'hex') AS prefix, NULLIF(size, '')::bigint AS size,
+                      decode(NULLIF(prefix, ''), 'hex') AS prefix,
+                      decode(NULLIF(prefix_state, ''), 'hex') AS prefix_state, NULLIF(size, '')::bigint AS size,
                       damaged::boolean AS damaged FROM hash_result),
     old AS (SELECT a.id, a.size AS old_size, m.folder_id
             FROM attachment a JOIN r ON r.id = a.id JOIN message m ON m.id = a.message_id),
     upd AS (UPDATE attachment a SET sha256 = coalesce(r.sha256, a.sha256),
-              prefix_sha256 = coalesce(r.prefix, a.prefix_sha256), size = coalesce(r.size, a.size),
+              prefix_sha256 = coalesce(r.prefix, a.prefix_sha256),
+              prefix_state = CASE WHEN r.sha256 IS NOT NULL THEN NULL ELSE coalesce(r.prefix_state, a.prefix_state) END,
+              size = coalesce(r.size, a.size),
               size_exact = a.size_exact OR r.size IS NOT NULL, damaged = a.damaged OR r.damaged
             FROM r WHERE a.id = r.id RETURNING a.id, a.size, a.mailbox_id),
     delta AS (SELECT o.folder_id, u.mailbox_id, sum(u.size - o.old_size) AS d
@@ -178,10 +218,11 @@ std::uint64_t DuplicateHasher::run_phase(const Phase& phase, const std::vector<H
   std::uint64_t candidates = 0;
   const std::string failed_ids = id_array(failed);
   const std::string fill_sql = fmt::format(
-      "INSERT INTO hash_todo (n, id, folder_name, server_name, special_use, uidvalidity, uid, item_id, section, size,"
-      " size_exact)"
+      "INSERT INTO hash_todo (n, id, folder_name, server_name, special_use, uidvalidity, uid, item_id, change_key,"
+      " section, size, size_exact, prefix_state)"
       " SELECT row_number() OVER (ORDER BY f.id, m.uid, m.item_id, a.section), a.id, f.name, f.server_name,"
-      " coalesce(f.special_use, ''), f.uidvalidity, m.uid, m.item_id, a.section, a.size, a.size_exact"
+      " coalesce(f.special_use, ''), f.uidvalidity, m.uid, m.item_id, coalesce(m.change_key, ''), a.section, a.size,"
+      " a.size_exact, coalesce(encode(a.prefix_state, 'hex'), '')"
       " FROM attachment a JOIN message m ON m.id = a.message_id JOIN folder f ON f.id = m.folder_id"
       " WHERE a.mailbox_id = $1 AND $2::int[] IS NOT NULL AND NOT (a.id = ANY($3::bigint[])) AND ({})",
       phase.predicate);
@@ -196,8 +237,8 @@ std::uint64_t DuplicateHasher::run_phase(const Phase& phase, const std::vector<H
       pqxx::work tx(worker.db());
       tx.exec0(
           "CREATE TEMP TABLE IF NOT EXISTS hash_todo (n bigint PRIMARY KEY, id bigint, folder_name text,"
-          " server_name text, special_use text, uidvalidity bigint, uid bigint, item_id text, section text,"
-          " size bigint, size_exact boolean)");
+          " server_name text, special_use text, uidvalidity bigint, uid bigint, item_id text, change_key text,"
+          " section text, size bigint, size_exact boolean, prefix_state text)");
       tx.exec0("TRUNCATE hash_todo");
       todo = tx.exec_params(fill_sql, mailbox.mailbox_id, scope, failed_ids).affected_rows();
       tx.commit();
@@ -233,7 +274,8 @@ std::uint64_t DuplicateHasher::run_phase(const Phase& phase, const std::vector<H
           pqxx::read_transaction tx(worker.db());
           for (const auto& r : tx.exec_params(
                    "SELECT n, id, folder_name, server_name, special_use, uidvalidity, uid, coalesce(item_id, ''),"
-                   " section, size, size_exact FROM hash_todo WHERE n > $1 ORDER BY n LIMIT $2",
+                   " section, size, size_exact, prefix_state, change_key FROM hash_todo WHERE n > $1 ORDER BY n"
+                   " LIMIT $2",
                    last, static_cast<std::int64_t>(options_.page_rows))) {
             last = r[0].as<std::int64_t>();
             HashRow row;
@@ -247,6 +289,8 @@ std::uint64_t DuplicateHasher::run_phase(const Phase& phase, const std::vector<H
             row.section = r[8].as<std::string>();
             row.size = r[9].as<std::uint64_t>();
             row.size_exact = r[10].as<bool>();
+            row.prefix_state = midstate_from_hex(r[11].as<std::string>());
+            row.ref.change_key = r[12].as<std::string>();
             rows.push_back(std::move(row));
           }
         }

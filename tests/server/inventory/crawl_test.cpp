@@ -206,7 +206,9 @@ TEST(Crawl, RunsOfDeadProcessesAreMarkedInterrupted) {
   FakeConnector fake;
   populate(fake);
   TestDb db(sample_agents());
-  platform::Process gone = platform::spawn({.argv = {"true"}});
+  platform::SpawnOptions options;
+  options.argv = {"true"};
+  platform::Process gone = platform::spawn(options);
   int dead_pid = gone.pid();
   gone.wait();
   char host[256] = {};

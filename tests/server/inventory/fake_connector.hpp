@@ -207,6 +207,19 @@ class FakeConnector : public connector::Connector {
 
     bool read_attachment(const connector::FolderState& folder, const connector::MessageRef& message,
                          const std::string& section, std::uint64_t limit, const connector::ContentSink& sink) override {
+      return read_range(folder, message, section, 0, limit, sink);
+    }
+
+    // Like IMAP's partial fetch: only the bytes from `offset` travel.
+    bool read_attachment_from(const connector::FolderState& folder, const connector::MessageRef& message,
+                              const std::string& section, std::uint64_t offset,
+                              const connector::ContentSink& sink) override {
+      return read_range(folder, message, section, offset, 0, sink);
+    }
+
+    bool read_range(const connector::FolderState& folder, const connector::MessageRef& message,
+                    const std::string& section, std::uint64_t offset, std::uint64_t limit,
+                    const connector::ContentSink& sink) {
       owner_.check("read", mailbox_);
       std::string content;
       {
@@ -221,7 +234,7 @@ class FakeConnector : public connector::Connector {
       }
       ++(limit ? owner_.prefix_reads : owner_.full_reads);
       std::uint64_t n = limit ? std::min<std::uint64_t>(limit, content.size()) : content.size();
-      for (std::uint64_t at = 0; at < n; at += 8192) {
+      for (std::uint64_t at = std::min<std::uint64_t>(offset, n); at < n; at += 8192) {
         std::string_view chunk(content.data() + at, std::min<std::uint64_t>(8192, n - at));
         owner_.content_bytes += chunk.size();
         traffic_.bytes_for_content += chunk.size();
