@@ -110,6 +110,7 @@ CrawlSummary Crawler::run(const CrawlOptions& options, CrawlObserver* observer) 
     SourceRun& run = runs[s];
     const MailboxEntry& mailbox = run.to_crawl[i];
     std::uint64_t received = 0;
+    std::uint64_t round_trips = 0;
     for (int attempt = 1;; ++attempt) {
       std::unique_ptr<connector::MailboxSession> session;
       std::unique_ptr<MailboxCrawl> crawl;
@@ -133,6 +134,7 @@ CrawlSummary Crawler::run(const CrawlOptions& options, CrawlObserver* observer) 
         MailboxTotals totals = crawl->commit();
         errors = crawl->take_errors();
         received += session->traffic().bytes_received;
+        round_trips += session->traffic().round_trips;
         {
           std::lock_guard lock(mutex);
           run.totals.mailboxes += 1;
@@ -162,7 +164,10 @@ CrawlSummary Crawler::run(const CrawlOptions& options, CrawlObserver* observer) 
       // The attempt failed: its transaction is rolled back with `crawl`.
       if (crawl) errors = crawl->take_errors();
       crawl.reset();
-      if (session) received += session->traffic().bytes_received;
+      if (session) {
+        received += session->traffic().bytes_received;
+        round_trips += session->traffic().round_trips;
+      }
       session.reset();
       if (retry) {
         spdlog::warn("mailbox {}: attempt {} failed ({}); retrying", mailbox.address, attempt, failure);
@@ -188,6 +193,7 @@ CrawlSummary Crawler::run(const CrawlOptions& options, CrawlObserver* observer) 
     std::lock_guard lock(mutex);
     run.totals.bytes_received += received;
     summary.bytes_received += received;
+    summary.round_trips += round_trips;
   });
 
   // Duplicates over every source that has a connector.

@@ -60,6 +60,7 @@ struct CrawlSummary {
   std::uint64_t message_bytes = 0;     // their sizes
   std::uint64_t attachments = 0;       // attachment records received this run
   std::uint64_t bytes_received = 0;    // all connector traffic from servers (crawl and hashing)
+  std::uint64_t round_trips = 0;       // crawl sessions' waits for the server (not hashing, not logins)
   std::uint64_t bytes_hashed = 0;      // attachment content fetched for hashing (TrafficStats)
   HashingStats hashing;
   std::uint64_t duplicate_groups = 0;  // in scope, after hashing

@@ -106,10 +106,10 @@ std::string summary_line(const CrawlSummary& s) {
                                   : human_duration(std::chrono::duration_cast<std::chrono::seconds>(s.elapsed));
   return fmt::format(
       "crawl: {}/{} mailboxes{}, {} folders, {} messages, {} attachments, {} received (inventory {}, hashing {}), "
-      "{} hashed, {} duplicate groups, {} errors, {}",
+      "{} round trips, {} hashed, {} duplicate groups, {} errors, {}",
       s.mailboxes_done, s.mailboxes_total, failed, s.folders, s.messages, s.attachments, human_bytes(s.bytes_received),
-      human_bytes(s.bytes_received - hashing_received), human_bytes(hashing_received), human_bytes(s.bytes_hashed),
-      s.duplicate_groups, s.errors, elapsed);
+      human_bytes(s.bytes_received - hashing_received), human_bytes(hashing_received), s.round_trips,
+      human_bytes(s.bytes_hashed), s.duplicate_groups, s.errors, elapsed);
 }
 
 }  // namespace mailprune::inventory
