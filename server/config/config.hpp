@@ -65,6 +65,7 @@ struct SourceConfig {
   ImapAuth auth = ImapAuth::plain;
   LoginAs login_as = LoginAs::master;
   std::string master_separator = "*";  // Dovecot's auth_master_user_separator
+  bool compress = true;              // COMPRESS=DEFLATE when offered (see docs/benchmarks.md)
 
   // EWS
   std::string url;                   // https://mail.example.org/EWS/Exchange.asmx

@@ -49,6 +49,7 @@ void read_imap_source(TableReader& reader, SourceConfig& source) {
   std::string login_as = reader.string("login_as", "master", {"master", "authzid", "self"});
   source.login_as = login_as == "authzid" ? LoginAs::authzid : login_as == "self" ? LoginAs::self : LoginAs::master;
   source.master_separator = reader.string("master_separator", "*");
+  source.compress = reader.boolean("compress", true);
 }
 
 // Keys of an Exchange Web Services source (kind = "ews").
@@ -304,9 +305,10 @@ std::string render_effective_config(const Config& config) {
                        toml_quote(tls), source.tls_verify ? "true" : "false", toml_quote(source.ca_file));
     out += fmt::format("auth = {}\nuser = {}\n", toml_quote(auth), toml_quote(source.user));
     out += fmt::format("# password = \"***\"  (from {})\n", source.password.origin());
-    out += fmt::format("login_as = {}\nmaster_separator = {}\nmax_connections = {}\ntimeout_seconds = {}\n",
-                       toml_quote(login_as), toml_quote(source.master_separator), source.max_connections,
-                       source.timeout_seconds);
+    out += fmt::format("login_as = {}\nmaster_separator = {}\ncompress = {}\nmax_connections = {}\n"
+                       "timeout_seconds = {}\n",
+                       toml_quote(login_as), toml_quote(source.master_separator), source.compress ? "true" : "false",
+                       source.max_connections, source.timeout_seconds);
     out += fmt::format("mailboxes_file = {}\n", toml_quote(source.mailboxes_file));
     out += fmt::format("# {} mailbox(es) in scope\n", source.mailboxes.size());
   }

@@ -54,6 +54,7 @@ imap::ImapSettings imap_settings(const config::SourceConfig& source) {
       break;
   }
   settings.master_separator = source.master_separator;
+  settings.compress = source.compress;
   settings.timeout = std::chrono::seconds(source.timeout_seconds > 0 ? source.timeout_seconds : 60);
   return settings;
 }
