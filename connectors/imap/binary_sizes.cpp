@@ -28,6 +28,21 @@ bool says_damaged(const CommandResult& result) {
   return code == "PARSE" || code == "UNKNOWN-CTE" || code == "CORRUPTION";
 }
 
+// A job the server would not answer: NO or BAD, or the connection dropped while it was in flight.
+struct Refusal {
+  std::size_t index = 0;  // in the round
+  Condition condition = Condition::no;
+  std::string why;  // for sink.error()
+  bool damaged = false;
+};
+
+Refusal refusal_of(std::size_t index, const CommandResult& result) {
+  const char* answer = result.status.condition == Condition::bad ? "BAD " : "NO ";
+  return {index, result.status.condition,
+          answer + (result.status.code ? "[" + result.status.code->name + "] " : std::string()) + result.status.text,
+          says_damaged(result)};
+}
+
 connector::AttachmentRecord* attachment(MessageRecord& record, const std::string& section) {
   for (auto& a : record.attachments) {
     if (a.section == section) return &a;
@@ -59,6 +74,8 @@ void ImapMailboxSession::fill_binary_sizes(std::vector<MessageRecord>& records, 
   }
 
   // Bounded rounds: each round pipelines what is queued; refused jobs come back split.
+  // After a dropped connection, one command at a time: then a drop names the command that caused it.
+  bool one_at_a_time = false;
   while (!jobs.empty()) {
     std::vector<SizeJob> round(std::make_move_iterator(jobs.begin()), std::make_move_iterator(jobs.end()));
     jobs.clear();
@@ -70,27 +87,46 @@ void ImapMailboxSession::fill_binary_sizes(std::vector<MessageRecord>& records, 
     }
     // Sizes are matched by UID and section over the whole round, not by command: Dovecot runs
     // pipelined UID FETCHes in parallel, so a reply may be attributed to another command.
-    std::vector<std::pair<std::size_t, CommandResult>> refused;
-    session_->run_pipelined(commands, settings_.window, [&](std::size_t index, CommandResult&& result) {
-      for (const auto& response : result.untagged) {
-        const auto* fetch = std::get_if<FetchMessage>(&response);
-        if (!fetch || !fetch->uid) continue;
-        auto found = by_uid.find(*fetch->uid);
-        if (found == by_uid.end()) continue;
-        for (const auto& [section, size] : fetch->binary_sizes) {
-          if (auto* a = attachment(*found->second, section)) {
-            a->size = size;
-            a->size_exact = true;
-          }
-        }
+    std::vector<Refusal> refused;
+    std::vector<bool> answered(round.size(), false);
+    try {
+      session_->run_pipelined(commands, one_at_a_time ? 1 : settings_.window,
+                              [&](std::size_t index, CommandResult&& result) {
+                                answered[index] = true;
+                                for (const auto& response : result.untagged) {
+                                  const auto* fetch = std::get_if<FetchMessage>(&response);
+                                  if (!fetch || !fetch->uid) continue;
+                                  auto found = by_uid.find(*fetch->uid);
+                                  if (found == by_uid.end()) continue;
+                                  for (const auto& [section, size] : fetch->binary_sizes) {
+                                    if (auto* a = attachment(*found->second, section)) {
+                                      a->size = size;
+                                      a->size_exact = true;
+                                    }
+                                  }
+                                }
+                                if (!result.ok()) refused.push_back(refusal_of(index, result));
+                              });
+    } catch (const Error& error) {
+      if (!dropped(error)) throw;
+      reconnect(error);  // throws when the folder's reconnects are used up
+      std::vector<std::size_t> unanswered;
+      for (std::size_t i = 0; i < round.size(); ++i) {
+        if (!answered[i]) unanswered.push_back(i);
       }
-      if (!result.ok()) refused.emplace_back(index, std::move(result));
-    });
-    for (const auto& [index, result] : refused) {
-      const SizeJob& job = round[index];
-      if (result.status.condition == Condition::bad) {
+      if (!unanswered.empty() && (one_at_a_time || unanswered.size() == 1)) {
+        // The first unanswered command was the only one in flight: the server dropped it.
+        refused.push_back({unanswered.front(), Condition::no, error.message, true});
+        unanswered.erase(unanswered.begin());
+      }
+      one_at_a_time = true;
+      for (std::size_t i : unanswered) jobs.push_back(std::move(round[i]));
+    }
+    for (const auto& refusal : refused) {
+      const SizeJob& job = round[refusal.index];
+      if (refusal.condition == Condition::bad) {
         // The server does not understand the request: splitting will not help; keep the estimates.
-        sink.error(nullptr, "UID FETCH BINARY.SIZE: BAD " + result.status.text + " (sizes estimated)");
+        sink.error(nullptr, "UID FETCH BINARY.SIZE: " + refusal.why + " (sizes estimated)");
         continue;
       }
       // What is still inexact gets split: halves of the UIDs, then one section at a time.
@@ -117,12 +153,9 @@ void ImapMailboxSession::fill_binary_sizes(std::vector<MessageRecord>& records, 
         // One part the server will not decode: keep the estimate; hashing decodes it leniently.
         MessageRecord& record = *by_uid[missing.front()];
         auto* a = attachment(record, job.sections.front());
-        const bool damaged = says_damaged(result);
-        if (a) a->damaged = a->damaged || damaged;
-        std::string why = "BINARY.SIZE[" + job.sections.front() + "]: NO " +
-                          (result.status.code ? "[" + result.status.code->name + "] " : std::string()) +
-                          result.status.text + (damaged ? " (attachment marked damaged, size estimated)" : "");
-        sink.error(&record.ref, why);
+        if (a) a->damaged = a->damaged || refusal.damaged;
+        sink.error(&record.ref, "BINARY.SIZE[" + job.sections.front() + "]: " + refusal.why +
+                                    (refusal.damaged ? " (attachment marked damaged, size estimated)" : ""));
       }
     }
   }

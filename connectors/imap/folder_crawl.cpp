@@ -122,12 +122,15 @@ ImapMailboxSession::Selected ImapMailboxSession::examine(const FolderState& fold
   }
   selected_ = folder.server_name;
   selected_uidvalidity_ = selected.uidvalidity;
+  selected_folder_ = folder;
   return selected;
 }
 
 FolderState ImapMailboxSession::crawl_folder(const FolderState& current, const std::optional<FolderState>& previous,
                                              FolderSink& sink) {
   return guarded([&] {
+    reconnects_folder_ = current.server_name;  // a fresh reconnect budget for each crawl of a folder
+    reconnects_ = 0;
     const bool known = previous && previous->uidvalidity && previous->uidnext &&
                        (!current.uidvalidity || *current.uidvalidity == *previous->uidvalidity);
     // The no-change path: nothing on the wire (the listing already told us).

@@ -11,13 +11,15 @@ class ImapConnector final : public connector::Connector {
   std::string kind() const override { return "imap"; }
 
   std::unique_ptr<connector::MailboxSession> open(const std::string& mailbox) override {
+    SessionOptions options = session_options(settings_, mailbox);
     std::unique_ptr<Session> session;
     try {
-      session = Session::open(session_options(settings_, mailbox));
+      session = Session::open(options);
     } catch (const Error& error) {
       throw connector_error(error, true);
     }
-    return std::make_unique<ImapMailboxSession>(std::move(session), settings_.fetch);
+    return std::make_unique<ImapMailboxSession>(std::move(session), settings_.fetch,
+                                                [options] { return Session::open(options); });
   }
 
  private:

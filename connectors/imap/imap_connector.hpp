@@ -38,6 +38,9 @@ struct FetchSettings {
   // the previous UIDNEXT (removed() for each; harmless for UIDs never stored). More gaps than this:
   // the folder is rescanned in full instead.
   std::size_t max_gap_removals = 20'000;
+  // Fresh connections per folder after the server dropped one over a BINARY fetch of a damaged part
+  // (imap_mailbox_session.hpp); past this the drop is thrown and the mailbox fails.
+  std::size_t max_reconnects_per_folder = 50;
 };
 
 struct ImapSettings {

@@ -12,8 +12,9 @@ using connector::ConnectorError;
 using connector::FolderState;
 using detail::guarded;
 
-ImapMailboxSession::ImapMailboxSession(std::unique_ptr<Session> session, FetchSettings settings)
-    : session_(std::move(session)), settings_(settings) {
+ImapMailboxSession::ImapMailboxSession(std::unique_ptr<Session> session, FetchSettings settings,
+                                       SessionFactory reconnect)
+    : session_(std::move(session)), settings_(settings), reconnect_(std::move(reconnect)) {
   if (settings_.window == 0) settings_.window = 1;
   if (settings_.metadata_batch == 0) settings_.metadata_batch = 500;
   if (settings_.binary_batch == 0) settings_.binary_batch = 500;
@@ -31,11 +32,45 @@ bool ImapMailboxSession::enabled(std::string_view capability) const {
 connector::TrafficStats ImapMailboxSession::traffic() const {
   const SessionTraffic t = session_->traffic();
   connector::TrafficStats stats;
-  stats.bytes_received = t.bytes_received;
-  stats.bytes_sent = t.bytes_sent;
-  stats.round_trips = t.round_trips - std::min(t.round_trips, round_trips_at_open_);
+  stats.bytes_received = retired_.bytes_received + t.bytes_received;
+  stats.bytes_sent = retired_.bytes_sent + t.bytes_sent;
+  stats.round_trips = retired_.round_trips + t.round_trips - std::min(t.round_trips, round_trips_at_open_);
   stats.bytes_for_content = bytes_for_content_;
   return stats;
+}
+
+bool ImapMailboxSession::dropped(const Error& error) {
+  return error.kind == ErrorKind::bye || error.kind == ErrorKind::connection;
+}
+
+void ImapMailboxSession::reconnect(const Error& cause) {
+  const FolderState folder = selected_folder_;
+  if (folder.server_name != reconnects_folder_) {
+    reconnects_folder_ = folder.server_name;
+    reconnects_ = 0;
+  }
+  if (!reconnect_ || reconnects_ >= settings_.max_reconnects_per_folder) throw cause;
+  ++reconnects_;
+
+  const SessionTraffic old = session_->traffic();
+  retired_.bytes_received += old.bytes_received;
+  retired_.bytes_sent += old.bytes_sent;
+  retired_.round_trips += old.round_trips - std::min(old.round_trips, round_trips_at_open_);
+  session_->close();
+  const std::optional<std::uint64_t> uidvalidity = selected_uidvalidity_;
+  selected_.clear();
+  selected_uidvalidity_.reset();
+  part_cache_uid_ = 0;
+
+  session_ = reconnect_();
+  round_trips_at_open_ = session_->traffic().round_trips;
+  if (folder.server_name.empty()) return;
+  const Selected selected = examine(folder, std::nullopt, {}, nullptr);
+  if (uidvalidity && selected.uidvalidity != uidvalidity) {
+    // What was fetched so far is void: the crawler starts the mailbox over.
+    throw ConnectorError(ConnectorError::Kind::connection,
+                         "folder " + folder.name + ": UIDVALIDITY changed while reconnecting");
+  }
 }
 
 namespace {

@@ -32,18 +32,41 @@
 //                  refuses to decode the part, or for message/* parts (Dovecot's BINARY of a message/rfc822
 //                  part decodes the embedded message's own parts; INVENTORY.md wants its raw bytes):
 //                  BODY.PEEK[s]<0.n'> decoded here as it streams, with the part's transfer encoding.
+//   read_attachment_from  the same, from decoded byte `offset` to the end: with BINARY (not message/*)
+//                  UID FETCH uid (BINARY.PEEK[s]<offset.4294967295-offset>) (IMAP partials need a count;
+//                  this one reaches the end of any part under 4 GiB and never overflows 32 bits; Dovecot
+//                  and Cyrus answer an empty string for a range past the end). Otherwise, or after a NO:
+//                  BODY.PEEK decoded here and the first `offset` decoded bytes dropped; for identity
+//                  encodings (7bit, 8bit, binary: message/* parts) decoded bytes are the encoded ones,
+//                  so BODY.PEEK[s]<offset.n> lets the server skip them.
+//
+// Dropped connections (the server answers BYE to one message, or closes): Dovecot 2.3 says
+// `* BYE FETCH failed: Internal error` to BINARY.SIZE or BINARY of a base64 part whose data ends
+// part-way, every time. Retrying the mailbox would lose it whole, so when a BINARY.SIZE or
+// BINARY.PEEK fetch loses the connection (imap::Error bye or connection) and the session was made
+// with a SessionFactory, a fresh Session is opened, the folder EXAMINEd again (a changed UIDVALIDITY
+// is a ConnectorError connection: the crawler starts over), and the fetch is treated like a NO:
+//   BINARY.SIZE    what was in flight is re-sent one command at a time (then a drop names its
+//                  command), the dropped range is split down to one message and section as for a NO,
+//                  and that one keeps its estimate, is marked damaged and goes to sink.error();
+//   BINARY.PEEK    the part is read with BODY.PEEK and decoded here (bytes the server already
+//                  streamed are not sent to the sink twice); after a BYE read_attachment returns
+//                  false (damaged), after a bare drop (maybe the network) what the decoding says.
+// At most FetchSettings::max_reconnects_per_folder per folder: a server that drops everything still
+// fails the mailbox (ConnectorError connection) in bounded time. Without a factory a drop is thrown.
 // X-GUID (Dovecot) is asked for when the server does not offer OBJECTID; a BAD for it turns it off
 // for the session and the batch is retried without it.
 //
-// traffic(): bytes as the session counts them, login included; round_trips counts only the
-// mailbox's work (what was waited for after the session was opened), so a repeat crawl of an
-// unchanged mailbox reports 1.
+// traffic(): bytes as the sessions count them, logins (reconnects too) included; round_trips counts
+// only the mailbox's work (what was waited for after each session was opened), so a repeat crawl of
+// an unchanged mailbox reports 1.
 //
 // Errors: imap::Error (the connection failed) -> ConnectorError connection/protocol (the crawler
 // retries on a fresh session); a NO to EXAMINE -> not_found. Not thread-safe (one thread at a time).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -58,7 +81,12 @@ namespace mailprune::imap {
 
 class ImapMailboxSession final : public connector::MailboxSession {
  public:
-  ImapMailboxSession(std::unique_ptr<Session> session, FetchSettings settings);
+  // Opens a fresh Session with the same settings (login included), for reconnecting after a drop
+  // (see above). Throws imap::Error like Session::open.
+  using SessionFactory = std::function<std::unique_ptr<Session>()>;
+
+  // `reconnect` empty: a dropped connection is thrown, as for any other command.
+  ImapMailboxSession(std::unique_ptr<Session> session, FetchSettings settings, SessionFactory reconnect = {});
   ~ImapMailboxSession() override;
 
   std::vector<connector::FolderState> list_folders() override;
@@ -67,6 +95,9 @@ class ImapMailboxSession final : public connector::MailboxSession {
                                       connector::FolderSink& sink) override;
   bool read_attachment(const connector::FolderState& folder, const connector::MessageRef& message,
                        const std::string& section, std::uint64_t limit, const connector::ContentSink& sink) override;
+  bool read_attachment_from(const connector::FolderState& folder, const connector::MessageRef& message,
+                            const std::string& section, std::uint64_t offset,
+                            const connector::ContentSink& sink) override;
   connector::TrafficStats traffic() const override;
 
   // What EXAMINE told (also used by tests).
@@ -95,8 +126,19 @@ class ImapMailboxSession final : public connector::MailboxSession {
   };
   void part_info_from(const CommandResult& result, std::uint32_t uid);
   void cache_parts(const mime::MimePart& part);
-  bool read_decoding(std::uint32_t uid, const std::string& section, const std::string& encoding, std::uint64_t limit,
-                     const connector::ContentSink& sink);
+  // EXAMINEs the folder when needed, checks UIDVALIDITY, finds the part (BODYSTRUCTURE when not cached).
+  PartInfo locate(const connector::FolderState& folder, std::uint32_t uid, const std::string& section);
+  // Decoded bytes [offset, offset + limit) (limit 0: to the end) of the part.
+  bool read_range(const connector::FolderState& folder, const connector::MessageRef& message,
+                  const std::string& section, std::uint64_t offset, std::uint64_t limit,
+                  const connector::ContentSink& sink);
+  bool read_decoding(std::uint32_t uid, const std::string& section, const std::string& encoding, std::uint64_t offset,
+                     std::uint64_t limit, const connector::ContentSink& sink);
+  // imap_mailbox_session.cpp: the connection was lost (BYE, EOF)?
+  static bool dropped(const Error& error);
+  // A fresh session in place of one the server dropped, the same folder EXAMINEd again; throws
+  // `cause` when there is no factory or the folder's reconnects are used up.
+  void reconnect(const Error& cause);
 
   bool has(std::string_view capability) const { return session_->has(capability); }
   bool enabled(std::string_view capability) const;
@@ -104,7 +146,12 @@ class ImapMailboxSession final : public connector::MailboxSession {
 
   std::unique_ptr<Session> session_;
   FetchSettings settings_;
+  SessionFactory reconnect_;
   std::uint64_t round_trips_at_open_ = 0;
+  connector::TrafficStats retired_;  // sessions replaced by reconnect() (their work, logins included)
+  std::size_t reconnects_ = 0;       // in the folder below
+  std::string reconnects_folder_;
+  connector::FolderState selected_folder_;  // what examine() selected last, for reconnect()
   std::uint64_t bytes_for_content_ = 0;
   std::optional<bool> x_guid_;  // nullopt: not tried yet
   std::string selected_;        // server name of the folder selected, "" none

@@ -6,6 +6,11 @@
 // (`{n}\r\n` followed by n bytes). Each line is parsed with parse_response_text(), so what the
 // connector sees is what the real grammar makes of it. Counts one round trip per run() and one per
 // window of run_pipelined(); records every command.
+//
+// Dropped connections: an untagged `* BYE ...` line throws imap::Error bye (as Session does), a
+// line `X` throws imap::Error connection (EOF); either way the session is dead afterwards (alive()
+// false, any further command fails the test). In run_pipelined() the commands before the dropped
+// one have had their on_result(), those after it none.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -43,7 +48,7 @@ class FakeSession : public imap::Session {
     for (std::size_t i = 0; i < commands.size(); ++i) on_result(i, answer(commands[i]));
   }
   void set_literal_sink(imap::LiteralSink sink) override { sink_ = std::move(sink); }
-  bool alive() const override { return true; }
+  bool alive() const override { return alive_; }
   imap::SessionTraffic traffic() const override { return traffic_; }
   void close() noexcept override { closed = true; }
 
@@ -55,6 +60,8 @@ class FakeSession : public imap::Session {
     std::string wire = command.wire();
     if (wire.size() >= 2 && wire.compare(wire.size() - 2, 2, "\r\n") == 0) wire.resize(wire.size() - 2);
     std::string text = wire.substr(command.tag.size() + 1);
+    EXPECT_TRUE(alive_) << "command on a dropped session: " << text;
+    if (!alive_) throw imap::make_error(imap::ErrorKind::connection, "session already dropped");
     sent.push_back(text);
     ++traffic_.commands;
     traffic_.bytes_sent += command.size();
@@ -63,12 +70,22 @@ class FakeSession : public imap::Session {
     imap::CommandResult result;
     for (std::size_t i = 0; i < lines.size(); ++i) {
       const bool last = i + 1 == lines.size();
-      std::string line = last ? command.tag + " " + lines[i] : lines[i];
+      if (lines[i] == "X") {
+        alive_ = false;
+        throw imap::make_error(imap::ErrorKind::connection, "connection closed by the server");
+      }
+      const bool untagged = lines[i].rfind("* ", 0) == 0;  // a last line "* BYE ..." drops the connection
+      std::string line = last && !untagged ? command.tag + " " + lines[i] : lines[i];
       traffic_.bytes_received += line.size() + 2;
       auto parsed = imap::parse_response_text(line + "\r\n");
       EXPECT_TRUE(parsed.ok()) << "unparsable scripted line: " << line << " : "
                                << (parsed.ok() ? "" : parsed.error().message);
       if (!parsed.ok()) continue;
+      if (const auto* status = std::get_if<imap::StatusResponse>(&parsed.value());
+          untagged && status && status->condition == imap::Condition::bye) {
+        alive_ = false;
+        throw imap::make_error(imap::ErrorKind::bye, "server said BYE: " + status->text);
+      }
       if (last) {
         result.status = std::get<imap::StatusResponse>(parsed.value());
       } else {
@@ -84,6 +101,7 @@ class FakeSession : public imap::Session {
   imap::TagGenerator tags_{"T"};
   imap::LiteralSink sink_;
   imap::SessionTraffic traffic_;
+  bool alive_ = true;
 };
 
 // Records what a crawl_folder() sends.

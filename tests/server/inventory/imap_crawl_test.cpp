@@ -19,6 +19,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -415,6 +416,106 @@ TEST(ImapCrawl, CyrusMatchesTruthIncrementalEqualsFullRepeatIsCheap) {
   target.mailbox_name = [&](const std::string& folder) { return server.mailbox_name(folder); };
   ImapCrawl crawl(target, set);
   crawl.check("cyrus");
+}
+
+// Range reads for hashing (MailboxSession::read_attachment_from) against the real server: a prefix
+// read and a range read give the whole content, and only the rest travels; a range at or past the
+// end is empty. Section 2: a 200 KiB base64 attachment (BINARY partial); section 3: a forwarded
+// message (message/rfc822, BODY.PEEK partial of its raw bytes).
+void check_range_reads(const config::SourceConfig& source, const std::string& user,
+                       const std::function<void(const std::string& raw)>& deliver) {
+  std::string content(200 * 1024 + 17, '\0');
+  std::uint32_t state = 12345;
+  for (auto& c : content) {
+    state = state * 1103515245u + 12345u;
+    c = static_cast<char>(state >> 24);
+  }
+  static const char* const kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string base64;
+  for (std::size_t i = 0; i < content.size(); i += 3) {
+    std::uint32_t n = static_cast<std::uint8_t>(content[i]) << 16;
+    if (i + 1 < content.size()) n |= static_cast<std::uint8_t>(content[i + 1]) << 8;
+    if (i + 2 < content.size()) n |= static_cast<std::uint8_t>(content[i + 2]);
+    base64 += kAlphabet[(n >> 18) & 63];
+    base64 += kAlphabet[(n >> 12) & 63];
+    base64 += i + 1 < content.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    base64 += i + 2 < content.size() ? kAlphabet[n & 63] : '=';
+    if (base64.size() % 78 == 76) base64 += "\r\n";
+  }
+  std::string forwarded = "From: y@example.org\r\nSubject: inner\r\n\r\n";
+  while (forwarded.size() < 3000)
+    forwarded += "a line of the forwarded message " + std::to_string(forwarded.size()) + "\r\n";
+  deliver("From: x@example.org\r\nTo: " + user +
+          "\r\nSubject: range\r\nMessage-ID: <range@x>\r\nMIME-Version: 1.0\r\n"
+          "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\n"
+          "Content-Type: application/octet-stream; name=big.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+          base64 + "\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n" + forwarded + "\r\n--b--\r\n");
+
+  auto mailbox = inventory::make_connector(source)->open(user);
+  connector::FolderState inbox;
+  for (const auto& folder : mailbox->list_folders()) {
+    if (folder.name == "INBOX") inbox = folder;
+  }
+  ASSERT_EQ(inbox.name, "INBOX");
+  connector::MessageRef message;
+  message.uid = 1;
+  auto into = [](std::string& out) {
+    return [&out](std::string_view bytes) {
+      out += bytes;
+      return true;
+    };
+  };
+  for (const auto& [section, whole, prefix_bytes] :
+       {std::tuple<std::string, std::string, std::uint64_t>{"2", content, 65536}, {"3", forwarded, 1000}}) {
+    std::string full, prefix, rest, past;
+    EXPECT_TRUE(mailbox->read_attachment(inbox, message, section, 0, into(full))) << section;
+    EXPECT_EQ(full, whole) << section;
+    EXPECT_TRUE(mailbox->read_attachment(inbox, message, section, prefix_bytes, into(prefix))) << section;
+    EXPECT_EQ(prefix.size(), prefix_bytes) << section;
+    const std::uint64_t before = mailbox->traffic().bytes_for_content;
+    EXPECT_TRUE(mailbox->read_attachment_from(inbox, message, section, prefix_bytes, into(rest))) << section;
+    EXPECT_EQ(mailbox->traffic().bytes_for_content - before, whole.size() - prefix_bytes) << section;
+    EXPECT_TRUE(prefix + rest == full) << section;
+    EXPECT_TRUE(mailbox->read_attachment_from(inbox, message, section, whole.size(), into(past))) << section;
+    EXPECT_TRUE(mailbox->read_attachment_from(inbox, message, section, whole.size() + 10, into(past))) << section;
+    EXPECT_EQ(past, "") << section;
+  }
+}
+
+TEST(ImapCrawl, DovecotRangeReadsFinishAPrefix) {
+  DovecotServer server;
+  server.add_user("range@example.org", "pw");
+  config::SourceConfig source;
+  source.name = "dovecot";
+  source.kind = "imap";
+  source.host = "127.0.0.1";
+  source.port = server.imaps_port();
+  source.tls = config::TlsMode::implicit;
+  source.ca_file = server.ca_path();
+  source.user = server.master_user();
+  source.password = config::Secret(server.master_password(), "test");
+  source.login_as = config::LoginAs::master;
+  source.timeout_seconds = 20;
+  check_range_reads(source, "range@example.org",
+                    [&](const std::string& raw) { server.deliver("range@example.org", "INBOX", raw); });
+}
+
+TEST(ImapCrawl, CyrusRangeReadsFinishAPrefix) {
+  CyrusServer server;
+  server.add_user("range@example.org", "pw");
+  config::SourceConfig source;
+  source.name = "cyrus";
+  source.kind = "imap";
+  source.host = "127.0.0.1";
+  source.port = server.imap_port();
+  source.tls = config::TlsMode::starttls;
+  source.ca_file = server.ca_path();
+  source.user = server.admin_user();
+  source.password = config::Secret(server.admin_password(), "test");
+  source.login_as = config::LoginAs::authzid;
+  source.timeout_seconds = 20;
+  check_range_reads(source, "range@example.org",
+                    [&](const std::string& raw) { server.deliver("range@example.org", "INBOX", raw); });
 }
 
 }  // namespace
