@@ -187,7 +187,9 @@ HashingStats DuplicateHasher::run(const std::vector<HashSource>& sources) {
   const std::string scope = scope_mailbox_ids(*db, source_ids);
 
   const Phase all{"all", "a.sha256 IS NULL", true};
-  const Phase unbounded{"unbounded", "NOT a.size_exact AND a.size = 0 AND a.sha256 IS NULL", true};
+  // Read in full whatever size is unknown (estimate 0) or only estimated for damaged content (the
+  // server refused to decode it: BINARY NO [PARSE]): the lenient decoding gives its true size.
+  const Phase unbounded{"unbounded", "NOT a.size_exact AND (a.size = 0 OR a.damaged) AND a.sha256 IS NULL", true};
   const Phase prefix{"prefix",
                      "a.sha256 IS NULL AND a.prefix_sha256 IS NULL AND (a.size_exact OR a.size > 0) AND " +
                          overlapping_partner(options_, ""),
