@@ -76,6 +76,10 @@ struct SourceConfig {
   std::string client_id;             // oauth2
   Secret client_secret;              // oauth2: client_secret_env / client_secret_file
   std::string scope;                 // oauth2
+  // Exchange's attachment Size counts the attachment object with its properties, so by default it
+  // is an estimate (duplicate hashing then reads colliding content); true for servers that report
+  // decoded sizes (the test server).
+  bool attachment_sizes_exact = false;
 };
 
 struct Config {

@@ -76,6 +76,7 @@ void read_ews_source(TableReader& reader, SourceConfig& source) {
     source.password = reader.secret("password", true);
   }
   source.impersonation = reader.boolean("impersonation", true);
+  source.attachment_sizes_exact = reader.boolean("attachment_sizes_exact", false);
   source.server_version = reader.string("server_version", "Exchange2013_SP1",
                                         {"Exchange2010", "Exchange2010_SP1", "Exchange2010_SP2", "Exchange2013",
                                          "Exchange2013_SP1", "Exchange2015", "Exchange2016", "V2015_10_05",
@@ -287,8 +288,10 @@ std::string render_effective_config(const Config& config) {
         out += fmt::format("user = {}\n# password = \"***\"  (from {})\n", toml_quote(source.user),
                            source.password.origin());
       }
-      out += fmt::format("impersonation = {}\nserver_version = {}\ntls_verify = {}\nca_file = {}\n",
-                         source.impersonation ? "true" : "false", toml_quote(source.server_version),
+      out += fmt::format("impersonation = {}\nattachment_sizes_exact = {}\nserver_version = {}\ntls_verify = {}\n"
+                         "ca_file = {}\n",
+                         source.impersonation ? "true" : "false", source.attachment_sizes_exact ? "true" : "false",
+                         toml_quote(source.server_version),
                          source.tls_verify ? "true" : "false", toml_quote(source.ca_file));
       out += fmt::format("max_connections = {}\ntimeout_seconds = {}\nmailboxes_file = {}\n", source.max_connections,
                          source.timeout_seconds, toml_quote(source.mailboxes_file));

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "ews/ews_connector.hpp"
 #include "imap/imap_connector.hpp"
 
 namespace mailprune::inventory {
@@ -59,6 +60,36 @@ imap::ImapSettings imap_settings(const config::SourceConfig& source) {
   return settings;
 }
 
+ews::EwsSettings ews_settings(const config::SourceConfig& source) {
+  ews::EwsSettings settings;
+  settings.url = source.url;
+  switch (source.ews_auth) {
+    case config::EwsAuth::basic:
+      settings.auth = ews::AuthKind::basic;
+      break;
+    case config::EwsAuth::ntlm:
+      settings.auth = ews::AuthKind::ntlm;
+      break;
+    case config::EwsAuth::oauth2:
+      settings.auth = ews::AuthKind::oauth2;
+      break;
+  }
+  settings.user = source.user;
+  settings.secret =
+      source.ews_auth == config::EwsAuth::oauth2 ? source.client_secret.reveal() : source.password.reveal();
+  settings.token_url = source.token_url;
+  settings.client_id = source.client_id;
+  settings.scope = source.scope;
+  settings.impersonation = source.impersonation;
+  settings.server_version = source.server_version;
+  settings.max_connections = static_cast<std::size_t>(source.max_connections > 0 ? source.max_connections : 4);
+  settings.timeout = std::chrono::seconds(source.timeout_seconds > 0 ? source.timeout_seconds : 60);
+  settings.ca_file = source.ca_file;
+  settings.verify = source.tls_verify;
+  settings.crawl.attachment_sizes_exact = source.attachment_sizes_exact;
+  return settings;
+}
+
 }  // namespace
 
 std::unique_ptr<connector::Connector> make_connector(const config::SourceConfig& source) {
@@ -73,6 +104,21 @@ std::unique_ptr<connector::Connector> make_connector(const config::SourceConfig&
                    source.host, source.port);
     }
     return imap::make_imap_connector(std::move(settings));
+  }
+  if (source.kind == "ews") {
+    ews::EwsSettings settings = ews_settings(source);
+    if (!settings.verify) {
+      spdlog::warn("source '{}': TLS certificate and host name verification is OFF for {} (tls_verify = false)",
+                   source.name, source.url);
+    }
+    if (source.url.rfind("http://", 0) == 0) {
+      spdlog::warn("source '{}': EWS without TLS ({}): credentials travel in clear", source.name, source.url);
+    }
+    try {
+      return ews::make_ews_connector(std::move(settings));
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error("source '" + source.name + "': " + e.what());
+    }
   }
   throw std::runtime_error("source '" + source.name + "': no connector for kind '" + source.kind + "'");
 }
