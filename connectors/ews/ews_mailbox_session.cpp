@@ -6,6 +6,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "ews/ews_actions.hpp"
 #include "ews/message_record.hpp"
 
 namespace mailprune::ews {
@@ -351,6 +352,11 @@ bool EwsMailboxSession::read_attachment(const connector::FolderState& /*folder*/
     throw ConnectorError(ConnectorError::Kind::refused, "GetAttachment: attachment " + section + " has no content");
   }
   return !attachment.content_damaged;
+}
+
+connector::MailboxActions* EwsMailboxSession::actions() {
+  if (!actions_) actions_ = std::make_unique<EwsActions>(*this);
+  return actions_.get();
 }
 
 connector::TrafficStats EwsMailboxSession::traffic() const {

@@ -47,6 +47,8 @@
 
 namespace mailprune::ews {
 
+class EwsActions;
+
 class EwsMailboxSession final : public connector::MailboxSession {
  public:
   EwsMailboxSession(std::unique_ptr<Transport> transport, RequestContext context, CrawlSettings settings);
@@ -62,8 +64,11 @@ class EwsMailboxSession final : public connector::MailboxSession {
   bool read_attachment(const connector::FolderState& folder, const connector::MessageRef& message,
                        const std::string& section, std::uint64_t limit, const connector::ContentSink& sink) override;
   connector::TrafficStats traffic() const override;
+  // detach / move / remove / measured_size (ews_actions.hpp); made on first use, owned here.
+  connector::MailboxActions* actions() override;
 
   Transport& transport() { return *transport_; }
+  const RequestContext& context() const { return context_; }
 
  private:
   Response call(const Request& request, const CallOptions& options = {});
@@ -79,6 +84,7 @@ class EwsMailboxSession final : public connector::MailboxSession {
   std::string inbox_id_;
   std::map<std::string, std::string> special_use_;  // FolderId -> "\\Sent", ...
   std::uint64_t bytes_for_content_ = 0;
+  std::unique_ptr<EwsActions> actions_;
 };
 
 }  // namespace mailprune::ews

@@ -351,6 +351,21 @@ Request update_item_body(const RequestContext& context, const ItemId& item, Body
   return e.finish("UpdateItem", true);
 }
 
+Request create_folder(const RequestContext& context, const FolderRef& parent,
+                      const std::vector<std::string>& display_names, std::string_view folder_class) {
+  if (display_names.empty()) throw std::invalid_argument("EWS CreateFolder without folders");
+  Envelope e(context);
+  e.raw("<m:CreateFolder><m:ParentFolderId>").folder_id(parent).raw("</m:ParentFolderId><m:Folders>");
+  for (const std::string& name : display_names) {
+    // BaseFolderType order: FolderClass before DisplayName.
+    e.raw("<t:Folder>");
+    if (!folder_class.empty()) e.element("t:FolderClass", folder_class);
+    e.element("t:DisplayName", name).raw("</t:Folder>");
+  }
+  e.raw("</m:Folders></m:CreateFolder>");
+  return e.finish("CreateFolder", true);
+}
+
 Request move_item(const RequestContext& context, const std::vector<ItemId>& items, const FolderRef& to) {
   Envelope e(context);
   e.raw("<m:MoveItem><m:ToFolderId>").folder_id(to).raw("</m:ToFolderId>").item_ids(items).raw("</m:MoveItem>");

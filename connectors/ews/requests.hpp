@@ -100,6 +100,11 @@ enum class ConflictResolution { never_overwrite, auto_resolve, always_overwrite 
 // never_overwrite and the ChangeKey the crawl saw, a message changed meanwhile is left alone.
 Request update_item_body(const RequestContext& context, const ItemId& item, BodyType type, std::string_view body,
                          ConflictResolution conflict_resolution);
+// CreateFolder: one folder per display name under `parent`, each with FolderClass `folder_class`
+// ("IPF.Note": a mail folder). The answer has one response message per name, in order
+// (ErrorFolderExists for a name the parent already has).
+Request create_folder(const RequestContext& context, const FolderRef& parent,
+                      const std::vector<std::string>& display_names, std::string_view folder_class = "IPF.Note");
 Request move_item(const RequestContext& context, const std::vector<ItemId>& items, const FolderRef& to);
 
 enum class DeleteType { hard_delete, soft_delete, move_to_deleted_items };

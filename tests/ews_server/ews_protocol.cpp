@@ -347,6 +347,7 @@ ResponseBody handle_operation(const std::string& operation, RequestContext& cont
   if (operation == "GetFolder") return handle_get_folder(context, request);
   if (operation == "FindFolder") return handle_find_folder(context, request);
   if (operation == "SyncFolderHierarchy") return handle_sync_folder_hierarchy(context, request);
+  if (operation == "CreateFolder") return handle_create_folder(context, request);
   if (operation == "FindItem") return handle_find_item(context, request);
   if (operation == "SyncFolderItems") return handle_sync_folder_items(context, request);
   if (operation == "GetItem") return handle_get_item(context, request);

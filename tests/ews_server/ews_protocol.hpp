@@ -116,6 +116,7 @@ StoredItem& resolve_item(RequestContext& context, xmlNodePtr id_element);
 ResponseBody handle_get_folder(RequestContext& context, xmlNodePtr request);
 ResponseBody handle_find_folder(RequestContext& context, xmlNodePtr request);
 ResponseBody handle_sync_folder_hierarchy(RequestContext& context, xmlNodePtr request);
+ResponseBody handle_create_folder(RequestContext& context, xmlNodePtr request);
 ResponseBody handle_find_item(RequestContext& context, xmlNodePtr request);
 ResponseBody handle_sync_folder_items(RequestContext& context, xmlNodePtr request);
 ResponseBody handle_get_item(RequestContext& context, xmlNodePtr request);

@@ -19,8 +19,8 @@
 // answered with a SOAP fault: ErrorSchemaValidation for a request, ErrorInternalServerError for
 // one of our responses. Tests assert the list is empty.
 //
-// Operations: GetFolder, FindFolder, SyncFolderHierarchy, FindItem, SyncFolderItems, GetItem,
-// UpdateItem, MoveItem, DeleteItem, GetAttachment, DeleteAttachment, CreateAttachment,
+// Operations: GetFolder, FindFolder, SyncFolderHierarchy, CreateFolder, FindItem, SyncFolderItems,
+// GetItem, UpdateItem, MoveItem, DeleteItem, GetAttachment, DeleteAttachment, CreateAttachment,
 // ResolveNames. Anything else: SOAP fault ErrorInvalidRequest.
 //
 // Faults: scripted per operation (and optionally per mailbox), each for the next `count`

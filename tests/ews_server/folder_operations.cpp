@@ -1,4 +1,4 @@
-// GetFolder, FindFolder, SyncFolderHierarchy.
+// GetFolder, FindFolder, SyncFolderHierarchy, CreateFolder.
 #include <algorithm>
 
 #include "ews_server/ews_protocol.hpp"
@@ -113,6 +113,45 @@ ResponseBody handle_sync_folder_hierarchy(RequestContext& context, xmlNodePtr re
     xml.close().close();
   } catch (const ItemError& error) {
     write_error_message(xml, "SyncFolderHierarchy", error.code, error.what(), nullptr);
+  }
+  xml.close().close();
+  ResponseBody body;
+  body.append_text(xml.take());
+  return body;
+}
+
+// One response message per t:Folder (any folder element); the new folder's FolderId only, as
+// Exchange answers. A DisplayName its parent already has: ErrorFolderExists.
+ResponseBody handle_create_folder(RequestContext& context, xmlNodePtr request) {
+  XmlWriter xml;
+  xml.open("m:CreateFolderResponse").open("m:ResponseMessages");
+  StoredFolder* parent = nullptr;
+  std::string parent_code, parent_text;
+  try {
+    xmlNodePtr parent_id = first_child(request, kMessagesNs, "ParentFolderId");
+    parent = &resolve_folder(context, first_child(parent_id, kTypesNs, nullptr));
+    if (parent->distinguished == "root") throw ItemError("ErrorInvalidParentFolder", "Cannot create a folder here.");
+  } catch (const ItemError& error) {
+    parent = nullptr;
+    parent_code = error.code;
+    parent_text = error.what();
+  }
+  for (xmlNodePtr element : child_elements(first_child(request, kMessagesNs, "Folders"), kTypesNs)) {
+    try {
+      if (parent == nullptr) throw ItemError(parent_code, parent_text);
+      const std::string name = node_text(first_child(element, kTypesNs, "DisplayName"));
+      if (name.empty()) throw ItemError("ErrorInvalidArgument", "The folder name is empty.");
+      StoredFolder* folder = context.store.add_folder(*parent, name);
+      if (folder == nullptr) throw ItemError("ErrorFolderExists", "A folder with the specified name already exists.");
+      const std::string folder_class = node_text(first_child(element, kTypesNs, "FolderClass"));
+      if (!folder_class.empty()) folder->folder_class = folder_class;
+      open_success_message(xml, "CreateFolder");
+      xml.open("m:Folders");
+      write_folder(xml, context, *folder, Shape{});
+      xml.close().close();
+    } catch (const ItemError& error) {
+      write_error_message(xml, "CreateFolder", error.code, error.what(), nullptr);
+    }
   }
   xml.close().close();
   ResponseBody body;

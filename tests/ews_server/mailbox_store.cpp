@@ -79,6 +79,16 @@ StoredFolder& MailboxStore::folder_at(const std::string& address, const std::str
   return *current;
 }
 
+StoredFolder* MailboxStore::add_folder(StoredFolder& parent, const std::string& name) {
+  for (StoredFolder* child : children(parent.number)) {
+    if (lower(child->name) == lower(name)) return nullptr;
+  }
+  Mailbox* owner = mailbox(parent.mailbox);
+  if (owner == nullptr) throw std::runtime_error("no mailbox " + parent.mailbox);
+  const std::string path = parent.number == owner->msgfolderroot ? name : parent.path + "/" + name;
+  return &create_folder(*owner, parent.number, name, path, "");
+}
+
 StoredFolder* MailboxStore::folder(std::uint64_t number) {
   auto found = folders_.find(number);
   return found == folders_.end() ? nullptr : &found->second;

@@ -88,6 +88,9 @@ class MailboxStore {
   // The folder at `path` ('/' separated, "INBOX" = Inbox), created with its parents if needed.
   StoredFolder& folder_at(const std::string& address, const std::string& path);
   StoredFolder* folder(std::uint64_t number);
+  // A new child of `parent` named `name` (CreateFolder); nullptr when `parent` already has a
+  // child of that display name (ErrorFolderExists), compared case-insensitively as Exchange does.
+  StoredFolder* add_folder(StoredFolder& parent, const std::string& name);
   StoredFolder* distinguished_folder(const std::string& address, const std::string& id);
   std::vector<StoredFolder*> children(std::uint64_t folder);
   std::vector<StoredFolder*> folders_of(const std::string& address);  // tree order, root first

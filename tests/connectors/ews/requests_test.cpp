@@ -157,6 +157,22 @@ TEST(EwsRequests, MoveItem) {
   expect_valid(move_item(impersonating(), some_items(), FolderRef::folder("AQMkArchive", "AQAAAA==")));
 }
 
+TEST(EwsRequests, CreateFolder) {
+  const Request request =
+      create_folder(impersonating(), FolderRef::distinguished_folder("msgfolderroot"), {"Archives", kNasty});
+  expect_valid(request);
+  EXPECT_TRUE(request.mutates);
+  EXPECT_EQ(request.operation, "CreateFolder");
+  EXPECT_NE(request.envelope.find("<t:Folder><t:FolderClass>IPF.Note</t:FolderClass><t:DisplayName>Archives"
+                                  "</t:DisplayName></t:Folder>"),
+            std::string::npos);
+  expect_valid(create_folder(impersonating(), FolderRef::folder("AQMkParent", "AQAAAA=="), {"2024"}, ""));
+  RequestContext delegate;
+  delegate.delegate_mailbox = "shared@example.org";
+  expect_valid(create_folder(delegate, FolderRef::distinguished_folder("inbox"), {"Sub"}));
+  EXPECT_THROW(create_folder(impersonating(), FolderRef::distinguished_folder("inbox"), {}), std::invalid_argument);
+}
+
 TEST(EwsRequests, DeleteItemAllTypes) {
   for (DeleteType type : {DeleteType::hard_delete, DeleteType::soft_delete, DeleteType::move_to_deleted_items}) {
     const Request request = delete_item(impersonating(), some_items(), type);

@@ -1,0 +1,104 @@
+// ews_actions.hpp: connector::MailboxActions over EWS, for one EwsMailboxSession (its transport,
+// its request context). Returned by EwsMailboxSession::actions(); lives as long as the session.
+//
+// Round trips and the safety contract of actions.hpp:
+//   detach   GetItem IdOnly + item:Attachments (the ChangeKey, the attachments, notices already
+//            there); GetAttachment of each earlier notice (a few KiB) to read its action id;
+//            CreateAttachment of every missing notice in one request; only when all of them are
+//            acknowledged with their new AttachmentId, DeleteAttachment of the originals in one
+//            request. The message that comes back is the RootItemId/RootItemChangeKey of the last
+//            DeleteAttachment answer.
+//            The notice is a FileAttachment "<name> (archivé).html" (text/html, UTF-8): the caller's
+//            notice_html in a minimal HTML document whose <meta> tags name the action id and the
+//            original AttachmentId, plus the provenance pairs, both as <meta> tags (machine-
+//            readable) and as a small table (for a person). Provenance lives in the notice, not in
+//            an extended property: it is written by the same CreateAttachment that places the link
+//            (no second mutation, no extra ChangeKey bump, no window where one exists without the
+//            other); it travels with the message through MIME/PST exports and migrations, which
+//            drop custom MAPI named properties; and undo reads it with one GetAttachment.
+//            Stale ChangeKey (the item's current one differs from the crawl's) and no notice of
+//            this action in the message: Outcome::changed, nothing sent. A notice of this action
+//            present means an earlier attempt of this very action changed the ChangeKey: the
+//            attempt resumes (notices not created twice; originals already gone count as done).
+//            ErrorItemNotFound on the item: not_found. An attachment to detach that is gone
+//            without a notice of this action: not_found when nothing was done yet, else skipped.
+//            CreateAttachment also carries the ChangeKey just read, so that a server which checks
+//            it refuses a change made between the GetItem and the write (ErrorIrresolvableConflict
+//            -> changed).
+//   move     GetItem IdOnly + message:InternetMessageId (ChangeKey check); the target folder found
+//            by its '/' path in the folder listing, missing levels created with CreateFolder
+//            (IPF.Note) under msgfolderroot ("INBOX/..." under the inbox); MoveItem. Idempotence:
+//            the source item gone and an item with the InternetMessageId read by an earlier
+//            attempt of the same action_id in the target folder (FindItem) -> done with that item.
+//            Limit: MessageRef carries no Message-ID, so that InternetMessageId is remembered by
+//            this object only: a retry in a new process after a move whose answer was lost gets
+//            not_found (nothing lost: the message is in the target; the journal cannot tell).
+//   remove   GetItem IdOnly (ChangeKey check), DeleteItem HardDelete / SoftDelete /
+//            MoveToDeletedItems. ErrorItemNotFound -> not_found (also for a retry of a remove that
+//            went through: EWS keeps no trace the connector could match).
+//   measured_size  the folder listing (SyncFolderHierarchy): the sum of PR_MESSAGE_SIZE_EXTENDED
+//            over the mail folders; nullopt when the server sent it for none.
+// Errors other than those outcomes throw connector::ConnectorError (connector_error()); a mutating
+// request whose answer was lost is not retried by the transport (kind connection): the caller
+// retries the action, which checks the server state first as described above.
+// Not thread-safe (the session's thread).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ews/requests.hpp"
+#include "ews/responses.hpp"
+#include "interface/actions.hpp"
+
+namespace mailprune::ews {
+
+class EwsMailboxSession;
+
+// What a notice's name ends with; a notice for "report.pdf" is "report.pdf (archivé).html".
+inline constexpr std::string_view notice_suffix = " (archivé).html";
+std::string notice_name(std::string_view file_name);
+
+// The notice document (UTF-8 HTML) for one detachment. Provenance names are header field names
+// (no ':'): each pair is one <meta name="mailprune-provenance" content="Name: value">.
+std::string notice_document(const connector::Detachment& detachment,
+                            const std::vector<std::pair<std::string, std::string>>& provenance,
+                            std::string_view action_id);
+
+// What notice_document() wrote into its <meta> tags; nullopt when `html` is not a notice.
+struct NoticeMarks {
+  std::string action_id;
+  std::string attachment_id;  // the original's AttachmentId (Detachment::section)
+  std::vector<std::pair<std::string, std::string>> provenance;
+};
+std::optional<NoticeMarks> read_notice_marks(std::string_view html);
+
+class EwsActions final : public connector::MailboxActions {
+ public:
+  explicit EwsActions(EwsMailboxSession& session);
+
+  connector::DetachResult detach(const connector::FolderState& folder,
+                                 const connector::DetachRequest& request) override;
+  connector::MoveResult move(const connector::FolderState& folder, const connector::MessageRef& message,
+                             const std::string& target_folder, const std::string& action_id) override;
+  connector::Outcome remove(const connector::FolderState& folder, const connector::MessageRef& message,
+                            connector::RemoveMode mode) override;
+  std::optional<std::uint64_t> measured_size() override;
+
+ private:
+  Response call(const Request& request);
+  // GetItem of one item (IdOnly + `fields`); nullopt when the server does not find it.
+  std::optional<Item> fetch_item(const std::string& item_id, const std::vector<std::string>& fields);
+  // The FolderId of `path`, created (with missing parents) when `create`; "" when missing.
+  std::string folder_id(const std::string& path, bool create);
+  std::optional<ItemId> find_by_message_id(const std::string& folder_id, const std::string& internet_message_id);
+
+  EwsMailboxSession& session_;
+  std::map<std::string, std::string> moved_message_ids_;  // action id -> InternetMessageId
+};
+
+}  // namespace mailprune::ews
