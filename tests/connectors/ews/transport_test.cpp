@@ -462,3 +462,75 @@ TEST(EwsConcurrencyLimit, NeverMoreThanThePermits) {
 
 }  // namespace
 }  // namespace mailprune::ews
+
+namespace mailprune::ews {
+namespace {
+
+std::string base64_decode(const std::string& text) {
+  static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int bits = 0;
+  unsigned value = 0;
+  for (char c : text) {
+    auto at = alphabet.find(c);
+    if (at == std::string::npos) continue;
+    value = (value << 6) | static_cast<unsigned>(at);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((value >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+// NTLM (on-premises Exchange): libcurl runs the three-message handshake on one connection. The
+// scripted server answers the Type 1 message with a minimal Type 2 challenge; the client must then
+// send a Type 3 message carrying the service account's name.
+TEST(EwsTransport, NtlmHandshakeOnOneConnection) {
+  Fixture f;
+  // Type 2: signature, type 2, empty target name (offset 32), flags UNICODE|NTLM, an 8-byte challenge.
+  std::string type2("NTLMSSP\0", 8);
+  type2 += std::string("\x02\x00\x00\x00", 4);
+  type2 += std::string("\x00\x00\x00\x00\x20\x00\x00\x00", 8);
+  type2 += std::string("\x01\x02\x00\x00", 4);
+  type2 += "\x11\x22\x33\x44\x55\x66\x77\x88";
+  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string encoded;
+  for (std::size_t i = 0; i < type2.size(); i += 3) {
+    unsigned n = static_cast<unsigned char>(type2[i]) << 16;
+    if (i + 1 < type2.size()) n |= static_cast<unsigned char>(type2[i + 1]) << 8;
+    if (i + 2 < type2.size()) n |= static_cast<unsigned char>(type2[i + 2]);
+    encoded += alphabet[(n >> 18) & 63];
+    encoded += alphabet[(n >> 12) & 63];
+    encoded += i + 1 < type2.size() ? alphabet[(n >> 6) & 63] : '=';
+    encoded += i + 2 < type2.size() ? alphabet[n & 63] : '=';
+  }
+  f.server.reply("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM " + encoded +
+                 "\r\nContent-Length: 0\r\n\r\n");
+  f.server.reply_xml(ok_get_folder());
+  auto transport = f.transport(AuthKind::ntlm);
+  auto result = transport->call(sample_request());
+  ASSERT_TRUE(result.ok()) << result.error().describe();
+  const auto requests = f.server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  const std::string first = requests[0].header("Authorization");
+  const std::string second = requests[1].header("Authorization");
+  ASSERT_EQ(first.rfind("NTLM ", 0), 0u) << first;
+  ASSERT_EQ(second.rfind("NTLM ", 0), 0u) << second;
+  const std::string type1 = base64_decode(first.substr(5));
+  const std::string type3 = base64_decode(second.substr(5));
+  EXPECT_EQ(type1.substr(0, 12), std::string("NTLMSSP\0\x01\x00\x00\x00", 12));
+  EXPECT_EQ(type3.substr(0, 12), std::string("NTLMSSP\0\x03\x00\x00\x00", 12));
+  std::string user_utf16;
+  for (char c : std::string("svc-mailprune")) {
+    user_utf16 += c;
+    user_utf16 += '\0';
+  }
+  EXPECT_NE(type3.find(user_utf16), std::string::npos) << "the Type 3 message names the account";
+  EXPECT_EQ(requests[1].body, sample_request().envelope) << "the authenticated request carries the envelope";
+  EXPECT_EQ(f.server.connections(), 1) << "NTLM authenticates the connection: one connection";
+}
+
+}  // namespace
+}  // namespace mailprune::ews
