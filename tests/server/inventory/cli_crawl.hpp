@@ -1,5 +1,6 @@
-// cli_crawl.hpp: the `mailprune` binary as an operator runs it (crawl, report summary), against a
-// fresh database of the harness's shared PostgreSQL, with a configuration file written per test.
+// cli_crawl.hpp: the `mailprune` binary as an operator runs it (crawl, report summary, report
+// duplicates), against a fresh database of the harness's shared PostgreSQL, with a configuration
+// file written per test, of IMAP and/or EWS sources.
 //
 // database.url refuses a URL carrying a password, so the URL from create_database() is written
 // without it and the password goes through database.password_env; each source's password goes
@@ -26,9 +27,12 @@
 
 namespace mailprune::test {
 
-// One [[source]] of the configuration.
+// One [[source]] of the configuration: an IMAP server (kind "imap") or an EWS endpoint (kind "ews",
+// which uses name, url, auth, user, password, impersonation, attachment_sizes_exact, ca_file,
+// max_connections, timeout_seconds and the mailboxes).
 struct CliSource {
   std::string name;
+  std::string kind = "imap";
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   std::string tls = "none";  // implicit | starttls | none
@@ -40,6 +44,11 @@ struct CliSource {
   int timeout_seconds = 20;
   std::vector<std::string> mailboxes;  // or:
   std::string mailboxes_file;          // agents.csv
+  // kind = "ews" only.
+  std::string url;  // https://127.0.0.1:<port>/EWS/Exchange.asmx
+  std::string auth = "basic";
+  bool impersonation = true;
+  bool attachment_sizes_exact = false;
 };
 
 // `postgresql://user:password@host:port/db` without the password.
@@ -66,14 +75,19 @@ class MailpruneCli {
                        "password_env = \"MAILPRUNE_TEST_DB_PASSWORD\"\n";
     int index = 0;
     for (const auto& source : sources) {
-      const std::string password_env = "MAILPRUNE_TEST_IMAP_PASSWORD_" + std::to_string(index++);
+      const std::string password_env = "MAILPRUNE_TEST_SOURCE_PASSWORD_" + std::to_string(index++);
       env_.push_back(password_env + "=" + source.password);
-      toml += "\n[[source]]\nname = " + toml_string(source.name) +
-              "\nkind = \"imap\"\nhost = " + toml_string(source.host) + "\nport = " + std::to_string(source.port) +
-              "\ntls = " + toml_string(source.tls) + "\n";
+      toml += "\n[[source]]\nname = " + toml_string(source.name) + "\nkind = " + toml_string(source.kind) + "\n";
+      if (source.kind == "ews") {
+        toml += "url = " + toml_string(source.url) + "\nauth = " + toml_string(source.auth) +
+                "\nimpersonation = " + (source.impersonation ? "true" : "false") +
+                "\nattachment_sizes_exact = " + (source.attachment_sizes_exact ? "true" : "false") + "\n";
+      } else {
+        toml += "host = " + toml_string(source.host) + "\nport = " + std::to_string(source.port) +
+                "\ntls = " + toml_string(source.tls) + "\nlogin_as = " + toml_string(source.login_as) + "\n";
+      }
       if (!source.ca_file.empty()) toml += "ca_file = " + toml_string(source.ca_file) + "\n";
       toml += "user = " + toml_string(source.user) + "\npassword_env = " + toml_string(password_env) +
-              "\nlogin_as = " + toml_string(source.login_as) +
               "\nmax_connections = " + std::to_string(source.max_connections) +
               "\ntimeout_seconds = " + std::to_string(source.timeout_seconds) + "\n";
       if (!source.mailboxes.empty()) {
@@ -110,6 +124,20 @@ class MailpruneCli {
     if (begin == std::string::npos || end == std::string::npos) {
       ADD_FAILURE() << "report summary printed no JSON: " << result.output;
       return nlohmann::json::object();
+    }
+    return nlohmann::json::parse(result.output.substr(begin, end - begin + 1));
+  }
+
+  // `report duplicates --format json --top 0` (every group), parsed; a failed run fails the test.
+  nlohmann::json duplicates() const {
+    platform::RunResult result =
+        run({"--log-level", "error", "report", "duplicates", "--format", "json", "--top", "0"});
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    const auto begin = result.output.find('[');
+    const auto end = result.output.rfind(']');
+    if (begin == std::string::npos || end == std::string::npos) {
+      ADD_FAILURE() << "report duplicates printed no JSON: " << result.output;
+      return nlohmann::json::array();
     }
     return nlohmann::json::parse(result.output.substr(begin, end - begin + 1));
   }
