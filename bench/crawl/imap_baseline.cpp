@@ -15,10 +15,10 @@
 // logins included), messages, message_bytes (raw: literal bytes of the bodies), bytes_received
 // (wire, after TLS, before inflate), bytes_inflated, commands, round_trips, mailboxes, folders.
 // Exit code 1 on any failure (a baseline that skipped a folder would be a wrong speed limit).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -121,8 +121,9 @@ Totals crawl_mailbox(const SessionOptions& base, const std::string& mailbox, Mod
   for (const auto& folder : folders) {
     SelectOptions examine;
     examine.read_only = true;
-    require_ok(session->run(select(session->command_options(), session->tags().next(), Mailbox::from_wire(folder), examine)),
-               mailbox + ": EXAMINE " + folder);
+    require_ok(
+        session->run(select(session->command_options(), session->tags().next(), Mailbox::from_wire(folder), examine)),
+        mailbox + ": EXAMINE " + folder);
     auto fetched = session->run(uid_fetch(session->tags().next(), "1:*", items));
     require_ok(fetched, mailbox + ": UID FETCH in " + folder);
     for (const auto& response : fetched.untagged) {
@@ -163,8 +164,9 @@ Settings read_config(const fs::path& config_path) {
   settings.session.host = source["host"].value_or<std::string>("127.0.0.1");
   settings.session.port = static_cast<std::uint16_t>(source["port"].value_or<std::int64_t>(993));
   const std::string tls = source["tls"].value_or<std::string>("implicit");
-  settings.session.transport =
-      tls == "none" ? Transport::plain : tls == "starttls" ? Transport::starttls : Transport::implicit_tls;
+  settings.session.transport = tls == "none"       ? Transport::plain
+                               : tls == "starttls" ? Transport::starttls
+                                                   : Transport::implicit_tls;
   settings.session.ca_file = source["ca_file"].value_or<std::string>("");
   settings.session.authcid = source["user"].value_or<std::string>("admin");
   if (auto file = source["password_file"].value<std::string>()) {
@@ -228,8 +230,7 @@ int main(int argc, char** argv) {
       });
     }
     for (auto& thread : threads) thread.join();
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (!failure.empty()) {
       fmt::print(stderr, "bench_imap_baseline: {}", failure);
       return 1;

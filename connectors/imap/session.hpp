@@ -65,12 +65,12 @@ struct SessionOptions {
   bool verify_certificate = true;  // certificate chain and host name (or IP address)
   std::string ca_file;             // PEM; "" uses the system's default CAs
   AuthMechanism auth = AuthMechanism::plain;
-  std::string authcid;             // login name ("admin", or "alice*admin" for a Dovecot master user)
-  std::string password;            // password, or the access token for XOAUTH2; never logged
-  std::string authzid;             // PLAIN only: act as this user (Cyrus admin); "" for none
+  std::string authcid;                        // login name ("admin", or "alice*admin" for a Dovecot master user)
+  std::string password;                       // password, or the access token for XOAUTH2; never logged
+  std::string authzid;                        // PLAIN only: act as this user (Cyrus admin); "" for none
   std::chrono::milliseconds timeout{60'000};  // connect, TLS handshake, and every read/write
-  bool compress = true;            // COMPRESS=DEFLATE when the server offers it
-  std::string traffic_log;         // "" off; a file path to append the transcript to
+  bool compress = true;                       // COMPRESS=DEFLATE when the server offers it
+  std::string traffic_log;                    // "" off; a file path to append the transcript to
   FramerLimits framer_limits;
   ParserLimits parser_limits;
 };

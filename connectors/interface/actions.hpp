@@ -35,10 +35,10 @@ enum class Outcome {
 
 // One attachment to take out of a message, and what is left in its place for a person.
 struct Detachment {
-  std::string section;       // AttachmentRecord::section
-  std::string notice_text;   // plain text: file name, size, date, link to the archived copy
-  std::string notice_html;   // the same as an HTML fragment
-  std::string file_name;     // the attachment's name (for the notice part's own name)
+  std::string section;      // AttachmentRecord::section
+  std::string notice_text;  // plain text: file name, size, date, link to the archived copy
+  std::string notice_html;  // the same as an HTML fragment
+  std::string file_name;    // the attachment's name (for the notice part's own name)
 };
 
 struct DetachRequest {
@@ -61,8 +61,8 @@ struct MoveResult {
 };
 
 enum class RemoveMode {
-  permanent,       // gone for good (IMAP: \Deleted + UID EXPUNGE; EWS: HardDelete)
-  recoverable,     // kept by the server's own recovery (EWS SoftDelete; IMAP: as permanent)
+  permanent,         // gone for good (IMAP: \Deleted + UID EXPUNGE; EWS: HardDelete)
+  recoverable,       // kept by the server's own recovery (EWS SoftDelete; IMAP: as permanent)
   to_deleted_items,  // the user's Deleted Items / Trash
 };
 

@@ -67,16 +67,16 @@ struct AttachmentRecord {
 
 struct MessageRecord {
   MessageRef ref;
-  std::uint64_t size = 0;                      // RFC822.SIZE / item:Size
-  std::optional<std::int64_t> internal_date;   // unix seconds, UTC
-  std::optional<std::int64_t> sent_date;       // Date: header, unix seconds
+  std::uint64_t size = 0;                     // RFC822.SIZE / item:Size
+  std::optional<std::int64_t> internal_date;  // unix seconds, UTC
+  std::optional<std::int64_t> sent_date;      // Date: header, unix seconds
   std::string from_address;
   std::string subject;
   std::string message_id;
-  std::string object_id;                       // EMAILID / X-GUID / X-GM-MSGID, "" when none
-  std::vector<std::string> flags;              // IMAP flags as the server spells them ("\\Seen")
-  std::string protection;                      // "signed", "encrypted", "calendar", "tnef" or ""
-  std::string parse_error;                     // non-empty: could not be parsed; no attachments
+  std::string object_id;           // EMAILID / X-GUID / X-GM-MSGID, "" when none
+  std::vector<std::string> flags;  // IMAP flags as the server spells them ("\\Seen")
+  std::string protection;          // "signed", "encrypted", "calendar", "tnef" or ""
+  std::string parse_error;         // non-empty: could not be parsed; no attachments
   std::vector<AttachmentRecord> attachments;
 };
 
@@ -101,7 +101,7 @@ using ContentSink = std::function<bool(std::string_view decoded)>;
 struct TrafficStats {
   std::uint64_t bytes_received = 0;  // from the server, on the wire (after TLS, before inflate)
   std::uint64_t bytes_sent = 0;
-  std::uint64_t round_trips = 0;     // commands waited for
+  std::uint64_t round_trips = 0;        // commands waited for
   std::uint64_t bytes_for_content = 0;  // of which: attachment content fetched for hashing
 };
 

@@ -23,7 +23,9 @@ struct WalkContext {
 
 // A part whose Content-Type could not be read (Dovecot's BODYSTRUCTURE then says `"" ""`) is
 // text/plain, as RFC 2045 section 5.2 says of an invalid Content-Type.
-std::string effective_type(const MimePart& part) { return part.type.empty() ? "text" : part.type; }
+std::string effective_type(const MimePart& part) {
+  return part.type.empty() ? "text" : part.type;
+}
 std::string effective_subtype(const MimePart& part) {
   return part.type.empty() ? "plain" : part.subtype;
 }
@@ -47,8 +49,7 @@ void walk(const MimePart& part, bool inside_related, const WalkContext& context)
   attachment.content_type = effective_type(part) + "/" + effective_subtype(part);
   attachment.transfer_encoding = part.transfer_encoding;
   attachment.content_id = part.content_id;
-  const bool related_inline =
-      inside_related && (part.disposition.empty() || part.disposition == "inline");
+  const bool related_inline = inside_related && (part.disposition.empty() || part.disposition == "inline");
   const bool referenced = context.html_cids != nullptr && !part.content_id.empty() &&
                           context.html_cids->count(normalize_content_id(part.content_id)) > 0;
   attachment.is_inline = related_inline || referenced;

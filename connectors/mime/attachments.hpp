@@ -57,8 +57,7 @@ struct Attachment {
 //    estimate_decoded_size() (exact only for identity encodings, see there); neither: 0, inexact.
 // A root that is not a multipart is the message's single body part: its section is reported as
 // "1" when the tree left it empty (IMAP numbering).
-std::vector<Attachment> classify_attachments(const MimePart& root,
-                                             const CidSet* html_cids = nullptr);
+std::vector<Attachment> classify_attachments(const MimePart& root, const CidSet* html_cids = nullptr);
 
 struct SizeEstimate {
   std::uint64_t size = 0;

@@ -21,18 +21,18 @@ std::size_t utf8_sequence_length(std::string_view bytes, std::size_t i) {
   const unsigned char lead = byte_at(i);
   if (lead < 0x80) return 1;
   std::size_t length = 0;
-  unsigned char low = 0x80;   // bounds of the second byte (Table 3-7 of the Unicode standard)
+  unsigned char low = 0x80;  // bounds of the second byte (Table 3-7 of the Unicode standard)
   unsigned char high = 0xBF;
   if (lead >= 0xC2 && lead <= 0xDF) {
     length = 2;
   } else if (lead >= 0xE0 && lead <= 0xEF) {
     length = 3;
-    if (lead == 0xE0) low = 0xA0;     // no overlongs
-    if (lead == 0xED) high = 0x9F;    // no surrogates
+    if (lead == 0xE0) low = 0xA0;   // no overlongs
+    if (lead == 0xED) high = 0x9F;  // no surrogates
   } else if (lead >= 0xF0 && lead <= 0xF4) {
     length = 4;
     if (lead == 0xF0) low = 0x90;
-    if (lead == 0xF4) high = 0x8F;    // <= U+10FFFF
+    if (lead == 0xF4) high = 0x8F;  // <= U+10FFFF
   } else {
     return 0;
   }
@@ -82,26 +82,36 @@ struct Alias {
 // Labels seen in real mail that iconv spells differently or that mean something else in
 // practice (Outlook's Korean label, GB2312 labels on GBK/GB18030 text, Hebrew logical order).
 constexpr std::array aliases{
-    Alias{"ks_c_5601-1987", "CP949"},   Alias{"ks_c_5601", "CP949"},
-    Alias{"euc-kr", "CP949"},           Alias{"gb2312", "GB18030"},
-    Alias{"gbk", "GB18030"},            Alias{"x-gbk", "GB18030"},
-    Alias{"cp936", "GB18030"},          Alias{"x-sjis", "SHIFT_JIS"},
-    Alias{"shift-jis", "SHIFT_JIS"},    Alias{"sjis", "SHIFT_JIS"},
-    Alias{"iso-8859-8-i", "ISO-8859-8"}, Alias{"iso-8859-6-i", "ISO-8859-6"},
-    Alias{"windows-874", "CP874"},      Alias{"x-mac-roman", "MACINTOSH"},
-    Alias{"macintosh", "MACINTOSH"},    Alias{"unicode-1-1-utf-7", "UTF-7"},
-    Alias{"utf7", "UTF-7"},             Alias{"big5-hkscs", "BIG5-HKSCS"},
-    Alias{"x-euc-jp", "EUC-JP"},        Alias{"x-user-defined", "WINDOWS-1252"},
+    Alias{"ks_c_5601-1987", "CP949"},
+    Alias{"ks_c_5601", "CP949"},
+    Alias{"euc-kr", "CP949"},
+    Alias{"gb2312", "GB18030"},
+    Alias{"gbk", "GB18030"},
+    Alias{"x-gbk", "GB18030"},
+    Alias{"cp936", "GB18030"},
+    Alias{"x-sjis", "SHIFT_JIS"},
+    Alias{"shift-jis", "SHIFT_JIS"},
+    Alias{"sjis", "SHIFT_JIS"},
+    Alias{"iso-8859-8-i", "ISO-8859-8"},
+    Alias{"iso-8859-6-i", "ISO-8859-6"},
+    Alias{"windows-874", "CP874"},
+    Alias{"x-mac-roman", "MACINTOSH"},
+    Alias{"macintosh", "MACINTOSH"},
+    Alias{"unicode-1-1-utf-7", "UTF-7"},
+    Alias{"utf7", "UTF-7"},
+    Alias{"big5-hkscs", "BIG5-HKSCS"},
+    Alias{"x-euc-jp", "EUC-JP"},
+    Alias{"x-user-defined", "WINDOWS-1252"},
 };
 
 std::pair<Treatment, std::string> classify_charset(const std::string& name) {
-  if (name.empty() || name == "us-ascii" || name == "ascii" || name == "ansi_x3.4-1968" ||
-      name == "unknown-8bit" || name == "x-unknown" || name == "unknown" || name == "default") {
+  if (name.empty() || name == "us-ascii" || name == "ascii" || name == "ansi_x3.4-1968" || name == "unknown-8bit" ||
+      name == "x-unknown" || name == "unknown" || name == "default") {
     return {Treatment::unlabelled, {}};
   }
   if (name == "utf-8" || name == "utf8") return {Treatment::utf8, {}};
-  if (name == "iso-8859-1" || name == "iso8859-1" || name == "iso_8859-1" || name == "latin1" ||
-      name == "latin-1" || name == "l1") {
+  if (name == "iso-8859-1" || name == "iso8859-1" || name == "iso_8859-1" || name == "latin1" || name == "latin-1" ||
+      name == "l1") {
     return {Treatment::latin1, {}};
   }
   for (const Alias& alias : aliases) {
@@ -124,8 +134,8 @@ std::pair<bool, CharsetConversion> iconv_to_utf8(std::string_view bytes, const s
   while (true) {
     char* out = buffer.data();
     std::size_t out_left = buffer.size();
-    const std::size_t rc = flushing ? iconv(cd, nullptr, nullptr, &out, &out_left)
-                                    : iconv(cd, &in, &in_left, &out, &out_left);
+    const std::size_t rc =
+        flushing ? iconv(cd, nullptr, nullptr, &out, &out_left) : iconv(cd, &in, &in_left, &out, &out_left);
     const int error = (rc == static_cast<std::size_t>(-1)) ? errno : 0;
     result.text.append(buffer.data(), buffer.size() - out_left);
     if (error == E2BIG) continue;

@@ -25,7 +25,7 @@ std::string latin1_to_utf8(std::string_view bytes);
 std::string bytes_to_utf8(std::string_view bytes);
 
 struct CharsetConversion {
-  std::string text;    // always valid UTF-8
+  std::string text;  // always valid UTF-8
   // False when the charset was unknown (fallback to bytes_to_utf8) or when invalid sequences
   // of the named charset were replaced by U+FFFD.
   bool exact = true;

@@ -44,8 +44,7 @@ std::optional<EncodedWord> parse_encoded_word(std::string_view text, std::size_t
   pos += 2;
   // The encoded text ends at the first '?' (no encoded text may contain one); it must be "?=".
   const std::size_t text_end = text.find('?', pos);
-  if (text_end == std::string_view::npos || text_end + 1 >= text.size() ||
-      text[text_end + 1] != '=') {
+  if (text_end == std::string_view::npos || text_end + 1 >= text.size() || text[text_end + 1] != '=') {
     return std::nullopt;
   }
   const std::string_view encoded = text.substr(pos, text_end - pos);
@@ -135,7 +134,7 @@ std::string join_continuations(const std::map<int, Piece>& pieces) {
 
 std::string decode_rfc2047(std::string_view text) {
   std::string out;
-  std::string pending_charset;   // charset of the encoded-word bytes not yet converted
+  std::string pending_charset;  // charset of the encoded-word bytes not yet converted
   std::string pending_bytes;
   bool pending = false;
   const auto flush_words = [&] {
@@ -174,8 +173,7 @@ std::string decode_rfc2047(std::string_view text) {
   return out;
 }
 
-std::optional<std::string> decode_parameter(const std::vector<Parameter>& parameters,
-                                            std::string_view name) {
+std::optional<std::string> decode_parameter(const std::vector<Parameter>& parameters, std::string_view name) {
   const std::string wanted = ascii::to_lower(name);
   const Parameter* plain = nullptr;
   const Parameter* extended = nullptr;
@@ -216,8 +214,7 @@ std::optional<std::string> decode_parameter(const std::vector<Parameter>& parame
 }
 
 std::string attachment_name(const MimePart& part) {
-  if (auto filename = decode_parameter(part.disposition_params, "filename");
-      filename && !filename->empty()) {
+  if (auto filename = decode_parameter(part.disposition_params, "filename"); filename && !filename->empty()) {
     return std::move(*filename);
   }
   if (auto name = decode_parameter(part.content_type_params, "name"); name) {

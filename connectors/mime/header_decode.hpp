@@ -44,8 +44,7 @@ std::string decode_rfc2047(std::string_view text);
 //  3. the plain `name`, decoded with decode_rfc2047 (which ends in bytes_to_utf8).
 // A form that decodes to "" gives way to the next one. Section numbers are decimal without
 // leading zeros, below 1000; other `name*...` spellings are ignored.
-std::optional<std::string> decode_parameter(const std::vector<Parameter>& parameters,
-                                            std::string_view name);
+std::optional<std::string> decode_parameter(const std::vector<Parameter>& parameters, std::string_view name);
 
 // INVENTORY.md rule 5: the Content-Disposition `filename` (RFC 2231 forms included), else the
 // Content-Type `name`, decoded; "" when the part has neither (or both decode to "").

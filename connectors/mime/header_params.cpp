@@ -103,7 +103,7 @@ HeaderValue parse_header_value(std::string_view raw) {
     scanner.skip_space_and_comments();
     std::string name = ascii::to_lower(trim(scanner.take_until("=;")));
     if (scanner.at_end() || scanner.peek() == ';') continue;  // no '=': not a parameter
-    scanner.advance();  // the '='
+    scanner.advance();                                        // the '='
     scanner.skip_space_and_comments();
     std::string value;
     if (!scanner.at_end() && scanner.peek() == '"') {

@@ -24,7 +24,7 @@
 namespace mailprune::mime {
 
 struct HeaderValue {
-  std::string value;                 // lower-cased, trimmed: "multipart/mixed", "attachment"
+  std::string value;  // lower-cased, trimmed: "multipart/mixed", "attachment"
   std::vector<Parameter> parameters;
 };
 

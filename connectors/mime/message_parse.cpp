@@ -40,8 +40,7 @@ struct ParserIssues {
   bool structural = false;
 };
 
-void on_parser_warning(gint64 /*offset*/, GMimeParserWarning code, const gchar* /*item*/,
-                       gpointer user_data) {
+void on_parser_warning(gint64 /*offset*/, GMimeParserWarning code, const gchar* /*item*/, gpointer user_data) {
   auto* issues = static_cast<ParserIssues*>(user_data);
   switch (code) {
     case GMIME_WARN_TRUNCATED_MESSAGE:
@@ -102,8 +101,8 @@ struct Span {
 
 class TreeBuilder {
  public:
-  TreeBuilder(std::string_view raw, const ParseLimits& limits, const ParserIssues& issues,
-              GMimeMessage* message, ParsedMessage& out)
+  TreeBuilder(std::string_view raw, const ParseLimits& limits, const ParserIssues& issues, GMimeMessage* message,
+              ParsedMessage& out)
       : raw_(raw), limits_(limits), issues_(issues), message_(message), out_(out) {}
 
   // Fills `part` from `object`; false with error() set when a limit is exceeded.
@@ -178,8 +177,8 @@ class TreeBuilder {
     for (int i = 0; i < count && ok; ++i) {
       const std::string number = std::to_string(i + 1);
       const std::string child_section = part.section.empty() ? number : part.section + "." + number;
-      ok = build(g_mime_multipart_get_part(multipart, i), part.children[static_cast<std::size_t>(i)],
-                 child_section, depth + 1);
+      ok = build(g_mime_multipart_get_part(multipart, i), part.children[static_cast<std::size_t>(i)], child_section,
+                 depth + 1);
     }
     if (boundary != nullptr) boundaries_.pop_back();
     if (!closed) --unclosed_multiparts_;
@@ -230,8 +229,7 @@ class TreeBuilder {
 
   // Offset just past the blank line that ends the header block containing offset `from`.
   std::size_t header_block_end(std::size_t from) const {
-    for (std::size_t i = raw_.find('\n', from); i != std::string_view::npos;
-         i = raw_.find('\n', i + 1)) {
+    for (std::size_t i = raw_.find('\n', from); i != std::string_view::npos; i = raw_.find('\n', i + 1)) {
       if (i + 1 < raw_.size() && raw_[i + 1] == '\n') return i + 2;
       if (i + 2 < raw_.size() && raw_[i + 1] == '\r' && raw_[i + 2] == '\n') return i + 3;
     }
@@ -290,8 +288,7 @@ class TreeBuilder {
     part.encoded_size = encoded_size;
     part.decoded_size = digest.size;
     part.sha256 = digest.sha256_hex;
-    part.damaged = digest.damaged || (runs_to_end(end_in_input) &&
-                                      (unclosed_multiparts_ > 0 || issues_.truncated));
+    part.damaged = digest.damaged || (runs_to_end(end_in_input) && (unclosed_multiparts_ > 0 || issues_.truncated));
     if (part.damaged) out_.damaged = true;
   }
 

@@ -45,8 +45,8 @@ namespace mailprune::mime {
 
 struct ParseLimits {
   std::size_t max_message_bytes = 512u * 1024 * 1024;
-  std::size_t max_parts = 5000;       // MimePart nodes in the tree, multiparts included
-  std::size_t max_depth = 64;         // nesting of multiparts
+  std::size_t max_parts = 5000;  // MimePart nodes in the tree, multiparts included
+  std::size_t max_depth = 64;    // nesting of multiparts
   // Decoded bytes of each text/html body part scanned for cid: references; the rest is hashed
   // but not scanned.
   std::size_t max_html_scan_bytes = 16u * 1024 * 1024;
@@ -61,8 +61,8 @@ struct ParsedMessage {
 };
 
 struct ParseResult {
-  ParsedMessage message;   // meaningful only when ok()
-  std::string error;       // why the message could not be parsed; "" when ok()
+  ParsedMessage message;  // meaningful only when ok()
+  std::string error;      // why the message could not be parsed; "" when ok()
   bool ok() const { return error.empty(); }
 };
 

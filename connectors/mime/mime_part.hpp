@@ -32,8 +32,8 @@ struct MimePart {
   // Lower-cased Content-Disposition value ("attachment", "inline") or "" when absent.
   std::string disposition;
   std::vector<Parameter> disposition_params;
-  std::string content_id;                // without angle brackets, "" when absent
-  std::string transfer_encoding;         // lower-cased: "base64", "quoted-printable", "7bit", ...
+  std::string content_id;         // without angle brackets, "" when absent
+  std::string transfer_encoding;  // lower-cased: "base64", "quoted-printable", "7bit", ...
   // Size of the encoded body as the server reports it (BODYSTRUCTURE octets), if known.
   std::optional<std::uint64_t> encoded_size;
   // Exact decoded size when known (IMAP BINARY.SIZE, EWS Size, or counted while decoding).
@@ -44,7 +44,7 @@ struct MimePart {
   // The content could not be decoded cleanly (bad base64, missing closing boundary, truncated
   // message): INVENTORY.md "Damaged input". Sizes and hash are then those of what was there.
   bool damaged = false;
-  std::vector<MimePart> children;        // only for multipart/*; message/* is never descended into
+  std::vector<MimePart> children;  // only for multipart/*; message/* is never descended into
 };
 
 }  // namespace mailprune::mime

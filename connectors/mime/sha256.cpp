@@ -24,7 +24,9 @@ Sha256::Sha256() : context_(EVP_MD_CTX_new()) {
   reset();
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(context_); }
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(context_);
+}
 
 Sha256::Sha256(Sha256&& other) noexcept : context_(std::exchange(other.context_, nullptr)) {}
 
@@ -55,7 +57,9 @@ Sha256Digest Sha256::final_raw() {
   return digest;
 }
 
-std::string Sha256::final_hex() { return to_hex(final_raw()); }
+std::string Sha256::final_hex() {
+  return to_hex(final_raw());
+}
 
 std::string sha256_hex(std::string_view bytes) {
   Sha256 hasher;

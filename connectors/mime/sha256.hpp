@@ -50,11 +50,11 @@ std::string sha256_hex(std::string_view bytes);
 
 // What DecodedContentHasher::finish() returns.
 struct DecodedDigest {
-  std::uint64_t size = 0;     // decoded bytes
-  std::string sha256_hex;     // SHA-256 of all decoded bytes, 64 lower-case hex digits
-  std::string prefix_hex;     // SHA-256 of the first prefix_size decoded bytes (all of them
-                              // when shorter, then equal to sha256_hex)
-  bool damaged = false;       // the transfer decoder skipped or guessed something
+  std::uint64_t size = 0;  // decoded bytes
+  std::string sha256_hex;  // SHA-256 of all decoded bytes, 64 lower-case hex digits
+  std::string prefix_hex;  // SHA-256 of the first prefix_size decoded bytes (all of them
+                           // when shorter, then equal to sha256_hex)
+  bool damaged = false;    // the transfer decoder skipped or guessed something
 };
 
 // Decodes an encoded body as it arrives and hashes the decoded bytes, counting them. The

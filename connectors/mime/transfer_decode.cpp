@@ -12,8 +12,7 @@ constexpr int not_base64 = -1;
 constexpr std::array<int, 256> make_base64_table() {
   std::array<int, 256> table{};
   for (int& value : table) value = not_base64;
-  constexpr std::string_view alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   for (std::size_t i = 0; i < alphabet.size(); ++i) {
     table[static_cast<unsigned char>(alphabet[i])] = static_cast<int>(i);
   }
@@ -21,8 +20,12 @@ constexpr std::array<int, 256> make_base64_table() {
 }
 constexpr std::array<int, 256> base64_table = make_base64_table();
 
-bool is_line_space(char c) { return c == ' ' || c == '\t'; }
-bool is_base64_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+bool is_line_space(char c) {
+  return c == ' ' || c == '\t';
+}
+bool is_base64_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
 
 using ascii::equals_ignoring_case;
 using ascii::hex_value;
@@ -224,12 +227,12 @@ void TransferDecoder::finish_qp(std::string& out) {
       out += '\r';
       break;
     case QpState::text:
-    case QpState::equals:        // '=' at the end: a soft break before the boundary's CRLF
+    case QpState::equals:  // '=' at the end: a soft break before the boundary's CRLF
     case QpState::equals_space:
     case QpState::equals_cr:
       break;
   }
-  pending_whitespace_.clear();   // trailing whitespace of the last line
+  pending_whitespace_.clear();  // trailing whitespace of the last line
   equals_whitespace_.clear();
   qp_state_ = QpState::text;
 }

@@ -66,8 +66,7 @@ class TransferDecoder {
   static constexpr std::size_t max_pending_whitespace = 1024;
 
   explicit TransferDecoder(TransferEncoding encoding) : encoding_(encoding) {}
-  explicit TransferDecoder(std::string_view encoding_name)
-      : encoding_(transfer_encoding_from_name(encoding_name)) {}
+  explicit TransferDecoder(std::string_view encoding_name) : encoding_(transfer_encoding_from_name(encoding_name)) {}
 
   // Decodes `in`, appending to `out`.
   void feed(std::string_view in, std::string& out);
@@ -119,9 +118,9 @@ class TransferDecoder {
   // quoted-printable
   enum class QpState { text, equals, equals_hex, equals_space, equals_cr, cr };
   QpState qp_state_ = QpState::text;
-  char qp_hex_ = 0;                   // first hex digit after '='
-  std::string pending_whitespace_;    // spaces/tabs not yet known to be trailing
-  std::string equals_whitespace_;     // spaces/tabs after '=' (maybe a soft break)
+  char qp_hex_ = 0;                 // first hex digit after '='
+  std::string pending_whitespace_;  // spaces/tabs not yet known to be trailing
+  std::string equals_whitespace_;   // spaces/tabs after '=' (maybe a soft break)
 };
 
 // Convenience for small inputs (tests, header words): decodes all of `in` at once.

@@ -1,8 +1,8 @@
 #include "cli/cli.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <functional>
@@ -62,10 +62,12 @@ int run(int argc, char** argv) {
 
   auto* db = app.add_subcommand("db", "database schema");
   db->require_subcommand(1);
-  db->add_subcommand("migrate", "create or upgrade the database schema (idempotent)")
-      ->callback([&] { action = command_db_migrate; });
-  db->add_subcommand("status", "list the schema migrations and whether each is applied")
-      ->callback([&] { action = command_db_status; });
+  db->add_subcommand("migrate", "create or upgrade the database schema (idempotent)")->callback([&] {
+    action = command_db_migrate;
+  });
+  db->add_subcommand("status", "list the schema migrations and whether each is applied")->callback([&] {
+    action = command_db_status;
+  });
 
   CrawlArgs crawl_args;
   auto* crawl = app.add_subcommand(
@@ -137,9 +139,9 @@ then not counted). JSON integers are exact; tables show sizes as "12.3 MB"; CSV 
                  e.errors().size() > 1 ? "s" : "");
     return kUsage;
   }
-  log::setup_logging(context.options.log_level.empty() ? context.config.log.level : context.options.log_level,
-                     context.options.log_format.empty() ? context.config.log.format
-                                                        : parse_format(context.options.log_format));
+  log::setup_logging(
+      context.options.log_level.empty() ? context.config.log.level : context.options.log_level,
+      context.options.log_format.empty() ? context.config.log.format : parse_format(context.options.log_format));
 
   try {
     return action(context);

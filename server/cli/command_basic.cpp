@@ -11,7 +11,8 @@ namespace mailprune::cli {
 
 int command_version(const Context&) {
   const auto& migrations = db::bundled_migrations();
-  fmt::print("mailprune {}\nschema version {}\n", MAILPRUNE_VERSION, migrations.empty() ? 0 : migrations.back().version);
+  fmt::print("mailprune {}\nschema version {}\n", MAILPRUNE_VERSION,
+             migrations.empty() ? 0 : migrations.back().version);
   return 0;
 }
 

@@ -10,9 +10,8 @@ namespace mailprune::cli {
 int command_db_migrate(const Context& context) {
   db::Database database(context.config);
   auto connection = database.connect();
-  int applied = db::migrate(*connection, [](const db::Migration& m) {
-    fmt::print("applied {:03d}_{}\n", m.version, m.name);
-  });
+  int applied =
+      db::migrate(*connection, [](const db::Migration& m) { fmt::print("applied {:03d}_{}\n", m.version, m.name); });
   db::SchemaStatus status = db::schema_status(*connection);
   fmt::print("{}: schema at version {}{}\n", database.describe(), status.database_version,
              applied == 0 ? " (already up to date)" : fmt::format(" ({} migration(s) applied)", applied));

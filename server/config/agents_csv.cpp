@@ -83,7 +83,8 @@ std::vector<Agent> parse_agents_csv(const std::string& text, const std::string& 
     std::string name = trim(fields[i]);
     static const std::set<std::string> known{"address", "display_name", "team", "language"};
     if (known.count(name) == 0) {
-      errors.push_back({display_name, 1, "", fmt::format("unknown column '{}' (expected address, display_name, team, language)", name)});
+      errors.push_back({display_name, 1, "",
+                        fmt::format("unknown column '{}' (expected address, display_name, team, language)", name)});
       return agents;
     }
     column[name] = i;
@@ -104,8 +105,8 @@ std::vector<Agent> parse_agents_csv(const std::string& text, const std::string& 
       break;
     }
     if (fields.size() != column.size()) {
-      errors.push_back({display_name, record_line, "",
-                        fmt::format("{} field(s), the header has {}", fields.size(), column.size())});
+      errors.push_back(
+          {display_name, record_line, "", fmt::format("{} field(s), the header has {}", fields.size(), column.size())});
       continue;
     }
     Agent agent;
@@ -115,7 +116,8 @@ std::vector<Agent> parse_agents_csv(const std::string& text, const std::string& 
     agent.team = get("team");
     std::string language = get("language");
     if (!language.empty()) {
-      std::transform(language.begin(), language.end(), language.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::transform(language.begin(), language.end(), language.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
       if (language != "fr" && language != "en") {
         errors.push_back({display_name, record_line, "", fmt::format("language '{}' is not fr or en", language)});
         continue;

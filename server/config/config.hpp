@@ -48,34 +48,34 @@ enum class EwsAuth { basic, ntlm, oauth2 };
 // Keys common to both kinds, then IMAP's (kind = "imap"), then EWS's (kind = "ews").
 struct SourceConfig {
   std::string name;
-  std::string kind = "imap";         // imap | ews
-  bool tls_verify = true;            // certificate and host name; false is logged as a warning
-  std::string ca_file;               // "" uses the system CAs
+  std::string kind = "imap";  // imap | ews
+  bool tls_verify = true;     // certificate and host name; false is logged as a warning
+  std::string ca_file;        // "" uses the system CAs
   int max_connections = 4;
-  int timeout_seconds = 60;          // every connect and read (EWS: every request)
-  std::vector<Agent> mailboxes;      // from `mailboxes` and `mailboxes_file` together
-  std::string mailboxes_file;        // as written (resolved against the config file's folder)
-  std::string user;                  // IMAP: the admin (master) account; EWS: the service account
-  Secret password;                   // password_env / password_file (IMAP xoauth2: the access token)
+  int timeout_seconds = 60;      // every connect and read (EWS: every request)
+  std::vector<Agent> mailboxes;  // from `mailboxes` and `mailboxes_file` together
+  std::string mailboxes_file;    // as written (resolved against the config file's folder)
+  std::string user;              // IMAP: the admin (master) account; EWS: the service account
+  Secret password;               // password_env / password_file (IMAP xoauth2: the access token)
 
   // IMAP
   std::string host;
-  int port = 993;                    // default: 993 with implicit TLS, 143 otherwise
+  int port = 993;  // default: 993 with implicit TLS, 143 otherwise
   TlsMode tls = TlsMode::implicit;
   ImapAuth auth = ImapAuth::plain;
   LoginAs login_as = LoginAs::master;
   std::string master_separator = "*";  // Dovecot's auth_master_user_separator
-  bool compress = true;              // COMPRESS=DEFLATE when offered (see docs/benchmarks.md)
+  bool compress = true;                // COMPRESS=DEFLATE when offered (see docs/benchmarks.md)
 
   // EWS
-  std::string url;                   // https://mail.example.org/EWS/Exchange.asmx
+  std::string url;  // https://mail.example.org/EWS/Exchange.asmx
   EwsAuth ews_auth = EwsAuth::ntlm;
-  bool impersonation = true;         // ExchangeImpersonation header + X-AnchorMailbox per mailbox
+  bool impersonation = true;                        // ExchangeImpersonation header + X-AnchorMailbox per mailbox
   std::string server_version = "Exchange2013_SP1";  // RequestServerVersion
-  std::string token_url;             // oauth2: the token endpoint (client credentials grant)
-  std::string client_id;             // oauth2
-  Secret client_secret;              // oauth2: client_secret_env / client_secret_file
-  std::string scope;                 // oauth2
+  std::string token_url;                            // oauth2: the token endpoint (client credentials grant)
+  std::string client_id;                            // oauth2
+  Secret client_secret;                             // oauth2: client_secret_env / client_secret_file
+  std::string scope;                                // oauth2
   // Exchange's attachment Size counts the attachment object with its properties, so by default it
   // is an estimate (duplicate hashing then reads colliding content); true for servers that report
   // decoded sizes (the test server).

@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
-#include <set>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "config/agents_csv.hpp"
@@ -17,7 +17,6 @@ namespace mailprune::config {
 namespace {
 
 namespace fs = std::filesystem;
-
 
 bool url_has_password(const std::string& url) {
   // URI form: postgresql://user:password@host/...
@@ -77,12 +76,11 @@ void read_ews_source(TableReader& reader, SourceConfig& source) {
   }
   source.impersonation = reader.boolean("impersonation", true);
   source.attachment_sizes_exact = reader.boolean("attachment_sizes_exact", false);
-  source.server_version = reader.string("server_version", "Exchange2013_SP1",
-                                        {"Exchange2010", "Exchange2010_SP1", "Exchange2010_SP2", "Exchange2013",
-                                         "Exchange2013_SP1", "Exchange2015", "Exchange2016", "V2015_10_05",
-                                         "V2016_01_06", "V2016_04_13", "V2016_07_13", "V2016_10_10",
-                                         "V2017_01_07", "V2017_04_14", "V2017_07_11", "V2017_10_09",
-                                         "V2018_01_08"});
+  source.server_version =
+      reader.string("server_version", "Exchange2013_SP1",
+                    {"Exchange2010", "Exchange2010_SP1", "Exchange2010_SP2", "Exchange2013", "Exchange2013_SP1",
+                     "Exchange2015", "Exchange2016", "V2015_10_05", "V2016_01_06", "V2016_04_13", "V2016_07_13",
+                     "V2016_10_10", "V2017_01_07", "V2017_04_14", "V2017_07_11", "V2017_10_09", "V2018_01_08"});
 }
 
 SourceConfig read_source(TableReader& reader, const std::string& file, std::vector<ConfigError>& errors) {
@@ -261,7 +259,9 @@ std::string render_effective_config(const Config& config) {
   out += fmt::format("data_dir = {}\n\n", toml_quote(config.data_dir));
   out += "[log]\n";
   out += fmt::format("level = {}\n", toml_quote(config.log.level));
-  const char* format = config.log.format == LogFormat::text ? "text" : config.log.format == LogFormat::json ? "json" : "auto";
+  const char* format = config.log.format == LogFormat::text   ? "text"
+                       : config.log.format == LogFormat::json ? "json"
+                                                              : "auto";
   out += fmt::format("format = {}\n\n", toml_quote(format));
   out += "[database]\n";
   out += fmt::format("url = {}{}\n", toml_quote(config.database.url),
@@ -275,8 +275,9 @@ std::string render_effective_config(const Config& config) {
   out += fmt::format("embedded_account = {}\n", toml_quote(config.database.embedded_account));
   for (const auto& source : config.sources) {
     if (source.kind == "ews") {
-      const char* ews_auth =
-          source.ews_auth == EwsAuth::basic ? "basic" : source.ews_auth == EwsAuth::ntlm ? "ntlm" : "oauth2";
+      const char* ews_auth = source.ews_auth == EwsAuth::basic  ? "basic"
+                             : source.ews_auth == EwsAuth::ntlm ? "ntlm"
+                                                                : "oauth2";
       out += "\n[[source]]\n";
       out += fmt::format("name = {}\nkind = \"ews\"\nurl = {}\nauth = {}\n", toml_quote(source.name),
                          toml_quote(source.url), toml_quote(ews_auth));
@@ -288,30 +289,34 @@ std::string render_effective_config(const Config& config) {
         out += fmt::format("user = {}\n# password = \"***\"  (from {})\n", toml_quote(source.user),
                            source.password.origin());
       }
-      out += fmt::format("impersonation = {}\nattachment_sizes_exact = {}\nserver_version = {}\ntls_verify = {}\n"
-                         "ca_file = {}\n",
-                         source.impersonation ? "true" : "false", source.attachment_sizes_exact ? "true" : "false",
-                         toml_quote(source.server_version),
-                         source.tls_verify ? "true" : "false", toml_quote(source.ca_file));
+      out += fmt::format(
+          "impersonation = {}\nattachment_sizes_exact = {}\nserver_version = {}\ntls_verify = {}\n"
+          "ca_file = {}\n",
+          source.impersonation ? "true" : "false", source.attachment_sizes_exact ? "true" : "false",
+          toml_quote(source.server_version), source.tls_verify ? "true" : "false", toml_quote(source.ca_file));
       out += fmt::format("max_connections = {}\ntimeout_seconds = {}\nmailboxes_file = {}\n", source.max_connections,
                          source.timeout_seconds, toml_quote(source.mailboxes_file));
       out += fmt::format("# {} mailbox(es) in scope\n", source.mailboxes.size());
       continue;
     }
-    const char* tls = source.tls == TlsMode::implicit ? "implicit" : source.tls == TlsMode::starttls ? "starttls" : "none";
+    const char* tls = source.tls == TlsMode::implicit   ? "implicit"
+                      : source.tls == TlsMode::starttls ? "starttls"
+                                                        : "none";
     const char* auth = source.auth == ImapAuth::plain ? "plain" : source.auth == ImapAuth::login ? "login" : "xoauth2";
-    const char* login_as =
-        source.login_as == LoginAs::master ? "master" : source.login_as == LoginAs::authzid ? "authzid" : "self";
+    const char* login_as = source.login_as == LoginAs::master    ? "master"
+                           : source.login_as == LoginAs::authzid ? "authzid"
+                                                                 : "self";
     out += "\n[[source]]\n";
     out += fmt::format("name = {}\nkind = {}\nhost = {}\nport = {}\ntls = {}\ntls_verify = {}\nca_file = {}\n",
                        toml_quote(source.name), toml_quote(source.kind), toml_quote(source.host), source.port,
                        toml_quote(tls), source.tls_verify ? "true" : "false", toml_quote(source.ca_file));
     out += fmt::format("auth = {}\nuser = {}\n", toml_quote(auth), toml_quote(source.user));
     out += fmt::format("# password = \"***\"  (from {})\n", source.password.origin());
-    out += fmt::format("login_as = {}\nmaster_separator = {}\ncompress = {}\nmax_connections = {}\n"
-                       "timeout_seconds = {}\n",
-                       toml_quote(login_as), toml_quote(source.master_separator), source.compress ? "true" : "false",
-                       source.max_connections, source.timeout_seconds);
+    out += fmt::format(
+        "login_as = {}\nmaster_separator = {}\ncompress = {}\nmax_connections = {}\n"
+        "timeout_seconds = {}\n",
+        toml_quote(login_as), toml_quote(source.master_separator), source.compress ? "true" : "false",
+        source.max_connections, source.timeout_seconds);
     out += fmt::format("mailboxes_file = {}\n", toml_quote(source.mailboxes_file));
     out += fmt::format("# {} mailbox(es) in scope\n", source.mailboxes.size());
   }

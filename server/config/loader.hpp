@@ -16,8 +16,8 @@ namespace mailprune::config {
 
 struct ConfigError {
   std::string file;
-  int line = 0;      // 1-based; 0 when unknown
-  std::string key;   // dotted path, e.g. "database.password_env"; "" for file-level errors
+  int line = 0;     // 1-based; 0 when unknown
+  std::string key;  // dotted path, e.g. "database.password_env"; "" for file-level errors
   std::string message;
 
   // "FILE:LINE: key 'KEY': MESSAGE"

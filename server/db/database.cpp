@@ -84,8 +84,8 @@ std::string Database::describe() const {
 
 void Database::keep_running(bool keep) {
   if (!embedded_) {
-    embedded_.emplace(EmbeddedOptions{config_.data_dir, config_.database.postgres_bindir,
-                                      config_.database.embedded_account});
+    embedded_.emplace(
+        EmbeddedOptions{config_.data_dir, config_.database.postgres_bindir, config_.database.embedded_account});
   }
   embedded_->keep_running(keep);
 }
@@ -97,8 +97,8 @@ std::string Database::connection_string() {
     return conninfo_;
   }
   if (!embedded_) {
-    embedded_.emplace(EmbeddedOptions{config_.data_dir, config_.database.postgres_bindir,
-                                      config_.database.embedded_account});
+    embedded_.emplace(
+        EmbeddedOptions{config_.data_dir, config_.database.postgres_bindir, config_.database.embedded_account});
   }
   conninfo_ = embedded_->start();
   return conninfo_;

@@ -1,11 +1,11 @@
 #include "db/embedded_postgres.hpp"
 
 #include <fmt/format.h>
-#include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <pqxx/pqxx>
 
 #include <algorithm>
 #include <filesystem>
@@ -76,8 +76,8 @@ std::string find_postgres_bindir(const std::string& configured) {
       "or set database.url to use an existing server";
   if (!configured.empty()) {
     if (has_programs(configured)) return configured;
-    throw PostgresNotInstalled(
-        fmt::format("database.postgres_bindir = \"{}\" does not hold initdb, pg_ctl and postgres: {}", configured, hint));
+    throw PostgresNotInstalled(fmt::format(
+        "database.postgres_bindir = \"{}\" does not hold initdb, pg_ctl and postgres: {}", configured, hint));
   }
   std::vector<fs::path> candidates;
   std::error_code ec;
@@ -93,8 +93,10 @@ std::string find_postgres_bindir(const std::string& configured) {
   }
   std::string initdb = platform::find_in_path("initdb");
   if (!initdb.empty() && has_programs(fs::path(initdb).parent_path())) return fs::path(initdb).parent_path().string();
-  throw PostgresNotInstalled("PostgreSQL server programs (initdb, pg_ctl, postgres) not found in "
-                             "/usr/lib/postgresql/*/bin or PATH: " + hint);
+  throw PostgresNotInstalled(
+      "PostgreSQL server programs (initdb, pg_ctl, postgres) not found in "
+      "/usr/lib/postgresql/*/bin or PATH: " +
+      hint);
 }
 
 EmbeddedPostgres::EmbeddedPostgres(EmbeddedOptions options) : options_(std::move(options)) {}
@@ -107,7 +109,9 @@ EmbeddedPostgres::~EmbeddedPostgres() {
   }
 }
 
-std::string EmbeddedPostgres::cluster_dir() const { return (fs::path(options_.data_dir) / "postgres").string(); }
+std::string EmbeddedPostgres::cluster_dir() const {
+  return (fs::path(options_.data_dir) / "postgres").string();
+}
 
 void EmbeddedPostgres::locate_programs() {
   bindir_ = find_postgres_bindir(options_.bindir);
@@ -185,10 +189,10 @@ void EmbeddedPostgres::initialise() {
   }
   fs::permissions(pwfile, fs::perms::owner_read | fs::perms::owner_write);
   spdlog::info("creating the embedded PostgreSQL cluster in {}", final_dir.string());
-  auto result = platform::run({(fs::path(bindir_) / "initdb").string(), "-D", cluster.string(), "-U", kRole,
-                               "--pwfile=" + pwfile.string(), "--auth=scram-sha-256", "-E", "UTF8",
-                               "--locale=C", "--no-instructions"},
-                              account_, {"LC_ALL=C"});
+  auto result = platform::run(
+      {(fs::path(bindir_) / "initdb").string(), "-D", cluster.string(), "-U", kRole, "--pwfile=" + pwfile.string(),
+       "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-instructions"},
+      account_, {"LC_ALL=C"});
   fs::remove(pwfile);
   if (result.exit_code != 0) {
     throw std::runtime_error(fmt::format("initdb failed (exit {}):\n{}", result.exit_code, result.output));
@@ -217,8 +221,9 @@ void EmbeddedPostgres::start_server() {
   spdlog::info("starting the embedded PostgreSQL ({})", cluster_dir());
   auto result = pg_ctl({"-l", log, "-w", "-t", "60", "start"});
   if (result.exit_code != 0) {
-    throw std::runtime_error(fmt::format("the embedded PostgreSQL did not start (pg_ctl exit {}): {}\nlast lines of {}:{}",
-                                         result.exit_code, result.output, log, tail_of_file(log, 15)));
+    throw std::runtime_error(
+        fmt::format("the embedded PostgreSQL did not start (pg_ctl exit {}): {}\nlast lines of {}:{}", result.exit_code,
+                    result.output, log, tail_of_file(log, 15)));
   }
 }
 

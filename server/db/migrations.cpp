@@ -58,9 +58,9 @@ SchemaStatus schema_status(pqxx::connection& connection) {
     pqxx::read_transaction tx(connection);
     pqxx::result exists = tx.exec("SELECT to_regclass('schema_migrations') IS NOT NULL");
     if (exists[0][0].as<bool>()) {
-      for (const auto& row : tx.exec(
-               "SELECT version, checksum, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-               "FROM schema_migrations ORDER BY version")) {
+      for (const auto& row :
+           tx.exec("SELECT version, checksum, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                   "FROM schema_migrations ORDER BY version")) {
         applied[row[0].as<int>()] = {row[1].as<std::string>(), row[2].as<std::string>()};
       }
     }
@@ -86,10 +86,10 @@ int migrate(pqxx::connection& connection, const std::function<void(const Migrati
   ensure_bookkeeping(connection);
   SchemaStatus status = schema_status(connection);
   if (!status.unknown_versions.empty()) {
-    throw SchemaTooNew(fmt::format(
-        "the database schema is at version {}, newer than this mailprune knows (up to {}): "
-        "upgrade mailprune, or use another database",
-        status.database_version, status.binary_version));
+    throw SchemaTooNew(
+        fmt::format("the database schema is at version {}, newer than this mailprune knows (up to {}): "
+                    "upgrade mailprune, or use another database",
+                    status.database_version, status.binary_version));
   }
   int applied = 0;
   for (const auto& m : bundled_migrations()) {

@@ -36,7 +36,9 @@ std::string optional_text(const std::optional<Integer>& value) {
   return value ? std::to_string(*value) : std::string();
 }
 
-inline std::string bool_text(bool value) { return value ? "t" : "f"; }
+inline std::string bool_text(bool value) {
+  return value ? "t" : "f";
+}
 
 template <std::size_t Columns>
 class CopyStage {
@@ -44,7 +46,8 @@ class CopyStage {
   using Row = std::array<std::string, Columns>;
 
   CopyStage(pqxx::transaction_base& tx, const std::string& table, const std::array<std::string, Columns>& columns)
-      : stream_(std::make_unique<pqxx::stream_to>(tx, table, std::vector<std::string>(columns.begin(), columns.end()))) {}
+      : stream_(
+            std::make_unique<pqxx::stream_to>(tx, table, std::vector<std::string>(columns.begin(), columns.end()))) {}
 
   void write(const Row& row) {
     stream_->operator<<(row);

@@ -146,8 +146,8 @@ CrawlSummary Crawler::run(const CrawlOptions& options, CrawlObserver* observer) 
           summary.attachments += crawl->attachments_staged();
           summary.errors += errors.size();
         }
-        spdlog::debug("mailbox {}: {} folders, {} messages, {} bytes", mailbox.address, totals.folders,
-                      totals.messages, totals.message_bytes);
+        spdlog::debug("mailbox {}: {} folders, {} messages, {} bytes", mailbox.address, totals.folders, totals.messages,
+                      totals.message_bytes);
         crawl.reset();
         record(worker, run.run_id, mailbox.mailbox_id, errors);
         if (observer) observer->mailbox_finished(true);
@@ -199,13 +199,15 @@ CrawlSummary Crawler::run(const CrawlOptions& options, CrawlObserver* observer) 
   // Duplicates over every source that has a connector.
   std::vector<HashSource> hash_sources;
   for (auto& run : runs) {
-    if (run.connector) hash_sources.push_back({run.config, run.connector.get(), run.rows.mailboxes, run.rows.source_id, run.run_id});
+    if (run.connector)
+      hash_sources.push_back({run.config, run.connector.get(), run.rows.mailboxes, run.rows.source_id, run.run_id});
   }
   if (!hash_sources.empty()) {
     HashingOptions hashing = options.hashing;
     hashing.hash_all = hashing.hash_all || options.hash_all;
     DuplicateHasher hasher(connections_, hashing);
-    if (observer) hasher.set_progress([observer](std::uint64_t reads, std::uint64_t bytes) { observer->hashing(reads, bytes); });
+    if (observer)
+      hasher.set_progress([observer](std::uint64_t reads, std::uint64_t bytes) { observer->hashing(reads, bytes); });
     summary.hashing = hasher.run(hash_sources);
     summary.duplicate_groups = summary.hashing.duplicate_groups;
     summary.bytes_hashed = summary.hashing.bytes_for_content;
@@ -229,8 +231,7 @@ CrawlSummary Crawler::run(const CrawlOptions& options, CrawlObserver* observer) 
     }
     finish_crawl_run(*db, run.run_id, run.totals);
   }
-  summary.elapsed =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  summary.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   return summary;
 }
 

@@ -48,20 +48,20 @@ struct CrawlOptions {
   bool hash_all = false;               // hash every attachment (audit), see HashingOptions
   int max_attempts = 3;                // per mailbox, counting the first
   std::chrono::milliseconds retry_backoff{1000};
-  HashingOptions hashing;              // hash_all above overrides hashing.hash_all
+  HashingOptions hashing;  // hash_all above overrides hashing.hash_all
 };
 
 struct CrawlSummary {
   std::size_t mailboxes_total = 0;
-  std::size_t mailboxes_done = 0;      // committed
+  std::size_t mailboxes_done = 0;  // committed
   std::size_t mailboxes_failed = 0;
-  std::uint64_t folders = 0;           // crawled this run
-  std::uint64_t messages = 0;          // message records received this run
-  std::uint64_t message_bytes = 0;     // their sizes
-  std::uint64_t attachments = 0;       // attachment records received this run
-  std::uint64_t bytes_received = 0;    // all connector traffic from servers (crawl and hashing)
-  std::uint64_t round_trips = 0;       // crawl sessions' waits for the server (not hashing, not logins)
-  std::uint64_t bytes_hashed = 0;      // attachment content fetched for hashing (TrafficStats)
+  std::uint64_t folders = 0;         // crawled this run
+  std::uint64_t messages = 0;        // message records received this run
+  std::uint64_t message_bytes = 0;   // their sizes
+  std::uint64_t attachments = 0;     // attachment records received this run
+  std::uint64_t bytes_received = 0;  // all connector traffic from servers (crawl and hashing)
+  std::uint64_t round_trips = 0;     // crawl sessions' waits for the server (not hashing, not logins)
+  std::uint64_t bytes_hashed = 0;    // attachment content fetched for hashing (TrafficStats)
   HashingStats hashing;
   std::uint64_t duplicate_groups = 0;  // in scope, after hashing
   std::uint64_t errors = 0;            // recorded in crawl_error

@@ -35,8 +35,8 @@ SourceRows sync_source(pqxx::connection& connection, const config::SourceConfig&
   CopyStage<5> stage(tx, "stage_agent", {"ord", "address", "display_name", "team", "language"});
   for (std::size_t i = 0; i < source.mailboxes.size(); ++i) {
     const auto& agent = source.mailboxes[i];
-    stage.write({std::to_string(i), clean_text(agent.address), clean_text(agent.display_name),
-                 clean_text(agent.team), agent.language.empty() ? "fr" : agent.language});
+    stage.write({std::to_string(i), clean_text(agent.address), clean_text(agent.display_name), clean_text(agent.team),
+                 agent.language.empty() ? "fr" : agent.language});
   }
   stage.complete();
 
@@ -78,9 +78,10 @@ std::int64_t begin_crawl_run(pqxx::connection& connection, int source_id, bool f
                                         host)) {
     auto pid = static_cast<pid_t>(row[1].as<int>());
     if (pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH) {
-      tx.exec_params("UPDATE crawl_run SET status = 'interrupted', finished_at = now(), "
-                     "error = 'the crawling process ended without finishing this run' WHERE id = $1",
-                     row[0].as<std::int64_t>());
+      tx.exec_params(
+          "UPDATE crawl_run SET status = 'interrupted', finished_at = now(), "
+          "error = 'the crawling process ended without finishing this run' WHERE id = $1",
+          row[0].as<std::int64_t>());
     }
   }
   auto id = tx.exec_params1("INSERT INTO crawl_run (source_id, mode, host, pid) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -96,8 +97,8 @@ void finish_crawl_run(pqxx::connection& connection, std::int64_t run_id, const R
       "UPDATE crawl_run SET finished_at = now(), status = $2, mailboxes = $3, messages = $4,"
       " bytes_received = $5, bytes_hashed = $6, errors = $7, error = NULLIF($8, '') WHERE id = $1",
       run_id, totals.status, totals.mailboxes, static_cast<std::int64_t>(totals.messages),
-      static_cast<std::int64_t>(totals.bytes_received), static_cast<std::int64_t>(totals.bytes_hashed),
-      totals.errors, clean_text(totals.error));
+      static_cast<std::int64_t>(totals.bytes_received), static_cast<std::int64_t>(totals.bytes_hashed), totals.errors,
+      clean_text(totals.error));
   tx.commit();
 }
 

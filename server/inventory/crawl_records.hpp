@@ -50,9 +50,9 @@ void finish_crawl_run(pqxx::connection& connection, std::int64_t run_id, const R
 
 // One per-item problem (a damaged message, a NO on a range, a mailbox that could not be opened).
 struct ItemError {
-  std::string folder_name;          // "" when not about a folder
+  std::string folder_name;           // "" when not about a folder
   std::optional<std::uint64_t> uid;  // IMAP UID when about one message
-  std::string item_id;              // EWS ItemId when about one message
+  std::string item_id;               // EWS ItemId when about one message
   std::string message;
 };
 

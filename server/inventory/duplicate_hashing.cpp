@@ -30,8 +30,8 @@ struct SizeBounds {
 SizeBounds bounds_of(const std::string& alias, const HashingOptions& o) {
   return {fmt::format("(CASE WHEN {0}.size_exact THEN {0}.size ELSE floor({0}.size * {1:.6f})::bigint - {2} END)",
                       alias, o.estimate_low, o.estimate_slack),
-          fmt::format("(CASE WHEN {0}.size_exact THEN {0}.size ELSE ceil({0}.size * {1:.6f})::bigint + {2} END)",
-                      alias, o.estimate_high, o.estimate_slack)};
+          fmt::format("(CASE WHEN {0}.size_exact THEN {0}.size ELSE ceil({0}.size * {1:.6f})::bigint + {2} END)", alias,
+                      o.estimate_high, o.estimate_slack)};
 }
 
 // EXISTS an attachment b in scope whose interval overlaps a's, and `extra` holds. Two EXISTS so
@@ -63,9 +63,9 @@ struct HashRow {
 
 struct HashResult {
   std::int64_t id = 0;
-  std::string sha256;  // hex, "" when only the prefix is known
-  std::string prefix;  // hex, "" when unchanged
-  std::string prefix_state;  // hex, "" when none
+  std::string sha256;                 // hex, "" when only the prefix is known
+  std::string prefix;                 // hex, "" when unchanged
+  std::string prefix_state;           // hex, "" when none
   std::optional<std::uint64_t> size;  // exact size learnt (complete content seen)
   bool damaged = false;
   std::uint64_t bytes = 0;
@@ -88,17 +88,18 @@ std::string id_array(const std::vector<std::int64_t>& ids) {
 
 // A prefix read hashes the first `prefix_bytes` and keeps the hash state there; a full read
 // resumes from that state when it has one (reading only the rest), else reads everything.
-HashResult read_one(connector::MailboxSession& session, const HashRow& row, bool full_read, std::uint64_t prefix_bytes) {
+HashResult read_one(connector::MailboxSession& session, const HashRow& row, bool full_read,
+                    std::uint64_t prefix_bytes) {
   HashResult result;
   result.id = row.id;
   const bool resume = full_read && row.prefix_state && row.size_exact && row.size > prefix_bytes;
   if (resume) {
     Sha256Stream hasher(*row.prefix_state, prefix_bytes);
-    const bool clean = session.read_attachment_from(row.folder, row.ref, row.section, prefix_bytes,
-                                                    [&](std::string_view chunk) {
-                                                      hasher.update(chunk);
-                                                      return true;
-                                                    });
+    const bool clean =
+        session.read_attachment_from(row.folder, row.ref, row.section, prefix_bytes, [&](std::string_view chunk) {
+          hasher.update(chunk);
+          return true;
+        });
     result.bytes = hasher.bytes() - prefix_bytes;
     result.damaged = !clean;
     result.sha256 = to_hex(hasher.digest().data(), 32);
@@ -146,8 +147,8 @@ void write_results(pqxx::connection& db, const std::vector<HashResult>& results)
       " prefix_state text NOT NULL, size text NOT NULL, damaged text NOT NULL) ON COMMIT DROP");
   CopyStage<6> stage(tx, "hash_result", {"id", "sha256", "prefix", "prefix_state", "size", "damaged"});
   for (const auto& r : results) {
-    stage.write({std::to_string(r.id), r.sha256, r.prefix, r.prefix_state, optional_text(r.size),
-                 bool_text(r.damaged)});
+    stage.write(
+        {std::to_string(r.id), r.sha256, r.prefix, r.prefix_state, optional_text(r.size), bool_text(r.damaged)});
   }
   stage.complete();
   // All sub-statements see the same snapshot: `old` holds the sizes before `upd` changes them.
@@ -196,8 +197,9 @@ HashingStats DuplicateHasher::run(const std::vector<HashSource>& sources) {
                      false};
   const Phase full{"full",
                    "a.sha256 IS NULL AND a.prefix_sha256 IS NOT NULL AND " +
-                       overlapping_partner(options_, "(b.prefix_sha256 = a.prefix_sha256"
-                                                     " OR (b.prefix_sha256 IS NULL AND b.sha256 IS NOT NULL))"),
+                       overlapping_partner(options_,
+                                           "(b.prefix_sha256 = a.prefix_sha256"
+                                           " OR (b.prefix_sha256 IS NULL AND b.sha256 IS NOT NULL))"),
                    true};
   if (options_.hash_all) {
     run_phase(all, sources, scope);
@@ -340,10 +342,11 @@ std::uint64_t DuplicateHasher::run_phase(const Phase& phase, const std::vector<H
 
 std::uint64_t count_duplicate_groups(pqxx::connection& connection, const std::string& mailbox_ids) {
   pqxx::read_transaction tx(connection);
-  return tx.exec_params1(
-               "SELECT count(*) FROM (SELECT sha256 FROM attachment WHERE sha256 IS NOT NULL"
-               " AND mailbox_id = ANY($1::int[]) GROUP BY sha256 HAVING count(*) >= 2) g",
-               mailbox_ids)[0]
+  return tx
+      .exec_params1(
+          "SELECT count(*) FROM (SELECT sha256 FROM attachment WHERE sha256 IS NOT NULL"
+          " AND mailbox_id = ANY($1::int[]) GROUP BY sha256 HAVING count(*) >= 2) g",
+          mailbox_ids)[0]
       .as<std::uint64_t>();
 }
 

@@ -70,7 +70,7 @@ struct HashingStats {
   std::uint64_t bytes_for_content = 0;  // TrafficStats.bytes_for_content of the hashing sessions
   std::uint64_t bytes_received = 0;     // all traffic of the hashing sessions
   std::uint64_t errors = 0;
-  std::uint64_t duplicate_groups = 0;   // in scope, after hashing
+  std::uint64_t duplicate_groups = 0;  // in scope, after hashing
 };
 
 // One source taking part: its connector (shared by its workers), the mailboxes to read through and

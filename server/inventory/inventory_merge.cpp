@@ -7,7 +7,8 @@ namespace mailprune::inventory {
 namespace {
 
 // A stored message's key, the same expression as crawl_message.key.
-constexpr const char* kMessageKey = "CASE WHEN m.item_id IS NOT NULL THEN 'i:' || m.item_id ELSE 'u:' || m.uid::text END";
+constexpr const char* kMessageKey =
+    "CASE WHEN m.item_id IS NOT NULL THEN 'i:' || m.item_id ELSE 'u:' || m.uid::text END";
 
 const char* const kStatements[] = {
     // The folders crawled this time, with what was stored about them before.

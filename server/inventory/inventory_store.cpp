@@ -12,17 +12,42 @@ using connector::MessageRef;
 // The stage's columns: one row per event; kind 'm' message, 'a' attachment (seq = its message's),
 // 'r' removed, 'f' folder (written when the folder's crawl completed). Unused columns are "".
 const std::array<std::string, 30> kEventColumns = {
-    "kind",         "folder_seq",  "seq",         "uid",           "item_id",      "size",
-    "size_exact",   "internal_date", "sent_date", "from_address",  "subject",      "message_id",
-    "object_id",    "flags",       "protection",  "parse_error",   "section",      "name",
-    "content_type", "is_inline",   "damaged",     "sha256",        "server_name",  "special_use",
-    "uidvalidity",  "uidnext",     "highestmodseq", "sync_state",  "is_full",
-    "change_key"};
+    "kind",         "folder_seq",    "seq",           "uid",          "item_id",     "size",
+    "size_exact",   "internal_date", "sent_date",     "from_address", "subject",     "message_id",
+    "object_id",    "flags",         "protection",    "parse_error",  "section",     "name",
+    "content_type", "is_inline",     "damaged",       "sha256",       "server_name", "special_use",
+    "uidvalidity",  "uidnext",       "highestmodseq", "sync_state",   "is_full",     "change_key"};
 
 enum Column : std::size_t {
-  kKind, kFolderSeq, kSeq, kUid, kItemId, kSize, kSizeExact, kInternalDate, kSentDate, kFrom, kSubject,
-  kMessageId, kObjectId, kFlags, kProtection, kParseError, kSection, kName, kContentType, kIsInline,
-  kDamaged, kSha256, kServerName, kSpecialUse, kUidvalidity, kUidnext, kHighestmodseq, kSyncState, kIsFull,
+  kKind,
+  kFolderSeq,
+  kSeq,
+  kUid,
+  kItemId,
+  kSize,
+  kSizeExact,
+  kInternalDate,
+  kSentDate,
+  kFrom,
+  kSubject,
+  kMessageId,
+  kObjectId,
+  kFlags,
+  kProtection,
+  kParseError,
+  kSection,
+  kName,
+  kContentType,
+  kIsInline,
+  kDamaged,
+  kSha256,
+  kServerName,
+  kSpecialUse,
+  kUidvalidity,
+  kUidnext,
+  kHighestmodseq,
+  kSyncState,
+  kIsFull,
   kChangeKey
 };
 
@@ -102,8 +127,9 @@ class MailboxCrawl::Sink : public connector::FolderSink {
     }
     ++owner_.messages_;
     if (!record.parse_error.empty()) {
-      owner_.add_error({owner_.current_folder_, record.ref.item_id.empty() ? std::optional(record.ref.uid) : std::nullopt,
-                        record.ref.item_id, "message could not be parsed: " + record.parse_error});
+      owner_.add_error({owner_.current_folder_,
+                        record.ref.item_id.empty() ? std::optional(record.ref.uid) : std::nullopt, record.ref.item_id,
+                        "message could not be parsed: " + record.parse_error});
     }
     if (owner_.observer_) owner_.observer_(record.size);
   }
@@ -201,7 +227,9 @@ void MailboxCrawl::abandon_folder(const std::string& reason) {
   add_error({current_folder_, std::nullopt, "", "folder not crawled: " + reason});
 }
 
-void MailboxCrawl::write_event(const std::array<std::string, 30>& row) { stage_->write(row); }
+void MailboxCrawl::write_event(const std::array<std::string, 30>& row) {
+  stage_->write(row);
+}
 
 void MailboxCrawl::add_error(ItemError error) {
   ++error_count_;

@@ -32,11 +32,15 @@ std::string human_bytes(std::uint64_t bytes) {
   return fmt::format("{:.1f} {}", value, kUnits[unit]);
 }
 
-bool progress_wanted() { return ::isatty(STDERR_FILENO) == 1 && !log::json_logging(); }
+bool progress_wanted() {
+  return ::isatty(STDERR_FILENO) == 1 && !log::json_logging();
+}
 
 CrawlProgress::CrawlProgress(bool draw, std::chrono::milliseconds interval) : draw_(draw), interval_(interval) {}
 
-CrawlProgress::~CrawlProgress() { finish(); }
+CrawlProgress::~CrawlProgress() {
+  finish();
+}
 
 void CrawlProgress::crawl_started(std::size_t mailboxes) {
   mailboxes_total_ = mailboxes;

@@ -1,10 +1,10 @@
 #include "log/logging.hpp"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/ansicolor_sink.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -35,8 +35,8 @@ class JsonLinesSink final : public spdlog::sinks::base_sink<std::mutex> {
   void sink_it_(const spdlog::details::log_msg& msg) override {
     nlohmann::json line;
     line["time"] = iso8601_utc(msg.time);
-    line["level"] = std::string(spdlog::level::to_string_view(msg.level).data(),
-                                spdlog::level::to_string_view(msg.level).size());
+    line["level"] =
+        std::string(spdlog::level::to_string_view(msg.level).data(), spdlog::level::to_string_view(msg.level).size());
     if (msg.logger_name.size() > 0) line["logger"] = std::string(msg.logger_name.data(), msg.logger_name.size());
     line["message"] = std::string(msg.payload.data(), msg.payload.size());
     std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -53,8 +53,8 @@ void setup_logging(const std::string& level, config::LogFormat format) {
   if (parsed == spdlog::level::off && level != "off") {
     throw std::invalid_argument("unknown log level '" + level + "' (trace, debug, info, warn, error, off)");
   }
-  bool json = format == config::LogFormat::json ||
-              (format == config::LogFormat::automatic && ::isatty(STDERR_FILENO) == 0);
+  bool json =
+      format == config::LogFormat::json || (format == config::LogFormat::automatic && ::isatty(STDERR_FILENO) == 0);
   g_json = json;
   spdlog::sink_ptr sink;
   if (json) {
@@ -70,6 +70,8 @@ void setup_logging(const std::string& level, config::LogFormat format) {
   spdlog::set_default_logger(logger);
 }
 
-bool json_logging() { return g_json; }
+bool json_logging() {
+  return g_json;
+}
 
 }  // namespace mailprune::log

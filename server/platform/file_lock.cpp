@@ -17,7 +17,9 @@ int open_lock_file(const std::string& path) {
   return fd;
 }
 
-int lock_operation(FileLock::Mode mode) { return mode == FileLock::Mode::shared ? LOCK_SH : LOCK_EX; }
+int lock_operation(FileLock::Mode mode) {
+  return mode == FileLock::Mode::shared ? LOCK_SH : LOCK_EX;
+}
 
 }  // namespace
 
@@ -31,7 +33,9 @@ FileLock& FileLock::operator=(FileLock&& other) noexcept {
   return *this;
 }
 
-FileLock::~FileLock() { release(); }
+FileLock::~FileLock() {
+  release();
+}
 
 FileLock FileLock::acquire(const std::string& path, Mode mode) {
   int fd = open_lock_file(path);

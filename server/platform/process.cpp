@@ -74,7 +74,9 @@ std::optional<Account> find_account(const std::string& name) {
   return Account{found->pw_name, found->pw_uid, found->pw_gid, found->pw_dir ? found->pw_dir : ""};
 }
 
-bool running_as_root() { return ::geteuid() == 0; }
+bool running_as_root() {
+  return ::geteuid() == 0;
+}
 
 std::string find_in_path(const std::string& program) {
   if (program.find('/') != std::string::npos) {

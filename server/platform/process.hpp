@@ -30,13 +30,13 @@ std::optional<Account> find_account(const std::string& name);
 bool running_as_root();
 
 struct SpawnOptions {
-  std::vector<std::string> argv;            // argv[0] is looked up in PATH
-  std::vector<std::string> extra_env;       // "NAME=value" added to (or replacing in) the environment
-  std::optional<Account> run_as;            // drop to this account in the child (needs root)
-  std::string working_dir;                  // "" keeps ours
-  std::string stdout_path;                  // "" inherits; otherwise appended to this file
-  std::string stderr_path;                  // "" inherits; "=stdout" joins stdout
-  bool new_session = true;                  // setsid(), so a terminal's ^C reaches only us
+  std::vector<std::string> argv;       // argv[0] is looked up in PATH
+  std::vector<std::string> extra_env;  // "NAME=value" added to (or replacing in) the environment
+  std::optional<Account> run_as;       // drop to this account in the child (needs root)
+  std::string working_dir;             // "" keeps ours
+  std::string stdout_path;             // "" inherits; otherwise appended to this file
+  std::string stderr_path;             // "" inherits; "=stdout" joins stdout
+  bool new_session = true;             // setsid(), so a terminal's ^C reaches only us
   // Signal the child receives when the thread that spawned it dies (Linux PR_SET_PDEATHSIG; set
   // after dropping privileges, which would clear it). 0: none. Test servers use it so a crashed
   // test binary leaves no server behind.

@@ -70,8 +70,8 @@ struct Table {
 };
 
 struct Summary {
-  std::int64_t mailboxes = 0, folders = 0, messages = 0, message_bytes = 0, attachments = 0,
-               attachment_bytes = 0, duplicate_groups = 0, duplicate_attachments = 0, reclaimable_bytes = 0;
+  std::int64_t mailboxes = 0, folders = 0, messages = 0, message_bytes = 0, attachments = 0, attachment_bytes = 0,
+               duplicate_groups = 0, duplicate_attachments = 0, reclaimable_bytes = 0;
 };
 
 struct DuplicateCopy {

@@ -15,11 +15,16 @@ using inventory::human_bytes;
 
 std::string cell_text(const Value& v) {
   switch (v.type) {
-    case Value::Type::text: return v.text;
-    case Value::Type::integer: return std::to_string(v.number);
-    case Value::Type::bytes: return human_bytes(static_cast<std::uint64_t>(std::max<std::int64_t>(v.number, 0)));
-    case Value::Type::boolean: return v.number ? "yes" : "no";
-    case Value::Type::null: return "";
+    case Value::Type::text:
+      return v.text;
+    case Value::Type::integer:
+      return std::to_string(v.number);
+    case Value::Type::bytes:
+      return human_bytes(static_cast<std::uint64_t>(std::max<std::int64_t>(v.number, 0)));
+    case Value::Type::boolean:
+      return v.number ? "yes" : "no";
+    case Value::Type::null:
+      return "";
   }
   return "";
 }
@@ -27,9 +32,12 @@ std::string cell_text(const Value& v) {
 std::string csv_text(const Value& v) {
   switch (v.type) {
     case Value::Type::integer:
-    case Value::Type::bytes: return std::to_string(v.number);
-    case Value::Type::boolean: return v.number ? "true" : "false";
-    default: break;
+    case Value::Type::bytes:
+      return std::to_string(v.number);
+    case Value::Type::boolean:
+      return v.number ? "true" : "false";
+    default:
+      break;
   }
   const std::string& text = v.text;
   if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
@@ -43,23 +51,28 @@ std::string csv_text(const Value& v) {
 
 nlohmann::json json_value(const Value& v) {
   switch (v.type) {
-    case Value::Type::text: return v.text;
+    case Value::Type::text:
+      return v.text;
     case Value::Type::integer:
-    case Value::Type::bytes: return v.number;
-    case Value::Type::boolean: return v.number != 0;
-    case Value::Type::null: return nullptr;
+    case Value::Type::bytes:
+      return v.number;
+    case Value::Type::boolean:
+      return v.number != 0;
+    case Value::Type::null:
+      return nullptr;
   }
   return nullptr;
 }
 
 // Display width: code points (UTF-8 continuation bytes do not count).
 std::size_t width(const std::string& text) {
-  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
-bool right_aligned(const Value& v) { return v.type == Value::Type::integer || v.type == Value::Type::bytes; }
+bool right_aligned(const Value& v) {
+  return v.type == Value::Type::integer || v.type == Value::Type::bytes;
+}
 
 std::string aligned(const Table& table) {
   std::vector<std::size_t> widths;
@@ -123,9 +136,12 @@ std::string json_rows(const Table& table) {
 
 std::string render_table(const Table& table, ReportFormat format) {
   switch (format) {
-    case ReportFormat::table: return aligned(table);
-    case ReportFormat::json: return json_rows(table);
-    case ReportFormat::csv: return csv(table);
+    case ReportFormat::table:
+      return aligned(table);
+    case ReportFormat::json:
+      return json_rows(table);
+    case ReportFormat::csv:
+      return csv(table);
   }
   return {};
 }

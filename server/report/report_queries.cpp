@@ -16,8 +16,7 @@ std::string limit_clause(const ReportFilter& filter, bool limited_by_default) {
 
 // The filtered mailboxes as an array literal; throws ReportFilterError for unknown names.
 std::string mailbox_scope(pqxx::transaction_base& tx, const ReportFilter& filter) {
-  if (!filter.team.empty() &&
-      tx.exec_params("SELECT 1 FROM team WHERE name = $1", filter.team).empty()) {
+  if (!filter.team.empty() && tx.exec_params("SELECT 1 FROM team WHERE name = $1", filter.team).empty()) {
     throw ReportFilterError("no team named '" + filter.team + "' in the inventory");
   }
   auto row = tx.exec_params1(
@@ -112,12 +111,12 @@ Table query_folders(pqxx::connection& connection, const ReportFilter& filter) {
   pqxx::read_transaction tx(connection);
   const std::string scope = mailbox_scope(tx, filter);
   Table table{{"mailbox", "folder", "special_use", "messages", "message_bytes", "attachments", "attachment_bytes"}, {}};
-  for (const auto& r : tx.exec_params(
-           "SELECT mb.address, f.name, f.special_use, f.message_count, f.message_bytes, f.attachment_count,"
-           " f.attachment_bytes FROM folder f JOIN mailbox mb ON mb.id = f.mailbox_id"
-           " WHERE f.mailbox_id = ANY($1::int[]) ORDER BY f.message_bytes DESC, mb.address, f.name" +
-               limit_clause(filter, false),
-           scope)) {
+  for (const auto& r :
+       tx.exec_params("SELECT mb.address, f.name, f.special_use, f.message_count, f.message_bytes, f.attachment_count,"
+                      " f.attachment_bytes FROM folder f JOIN mailbox mb ON mb.id = f.mailbox_id"
+                      " WHERE f.mailbox_id = ANY($1::int[]) ORDER BY f.message_bytes DESC, mb.address, f.name" +
+                          limit_clause(filter, false),
+                      scope)) {
     table.rows.push_back({Value::of_text(r[0].as<std::string>()), Value::of_text(r[1].as<std::string>()),
                           text_or_null(r[2]), Value::of_integer(r[3].as<std::int64_t>()),
                           Value::of_bytes(r[4].as<std::int64_t>()), Value::of_integer(r[5].as<std::int64_t>()),
@@ -129,8 +128,8 @@ Table query_folders(pqxx::connection& connection, const ReportFilter& filter) {
 Table query_attachments(pqxx::connection& connection, const ReportFilter& filter) {
   pqxx::read_transaction tx(connection);
   const std::string scope = mailbox_scope(tx, filter);
-  Table table{{"mailbox", "folder", "uid", "item_id", "section", "name", "content_type", "size", "size_exact",
-               "inline", "damaged", "sha256"},
+  Table table{{"mailbox", "folder", "uid", "item_id", "section", "name", "content_type", "size", "size_exact", "inline",
+               "damaged", "sha256"},
               {}};
   // Largest first: a backward scan of attachment_size_idx, stopping at the limit.
   for (const auto& r : tx.exec_params(
@@ -171,8 +170,12 @@ std::vector<DuplicateGroup> query_duplicates(pqxx::connection& connection, const
     if (groups.empty() || groups.back().sha256 != sha) {
       groups.push_back({sha, r[1].as<std::int64_t>(), r[2].as<std::int64_t>(), r[3].as<std::int64_t>(), {}});
     }
-    DuplicateCopy copy{r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<std::string>(),
-                       r[9].as<std::string>(), r[10].as<std::string>(), r[8].is_null() ? "" : r[8].as<std::string>(),
+    DuplicateCopy copy{r[4].as<std::string>(),
+                       r[5].as<std::string>(),
+                       r[6].as<std::string>(),
+                       r[9].as<std::string>(),
+                       r[10].as<std::string>(),
+                       r[8].is_null() ? "" : r[8].as<std::string>(),
                        std::nullopt};
     if (!r[7].is_null()) copy.uid = r[7].as<std::int64_t>();
     groups.back().copies.push_back(std::move(copy));
@@ -182,11 +185,16 @@ std::vector<DuplicateGroup> query_duplicates(pqxx::connection& connection, const
 
 std::string run_report(pqxx::connection& connection, ReportKind kind, ReportFormat format, const ReportFilter& filter) {
   switch (kind) {
-    case ReportKind::summary: return render_summary(query_summary(connection, filter), format);
-    case ReportKind::mailboxes: return render_table(query_mailboxes(connection, filter), format);
-    case ReportKind::folders: return render_table(query_folders(connection, filter), format);
-    case ReportKind::attachments: return render_table(query_attachments(connection, filter), format);
-    case ReportKind::duplicates: return render_duplicates(query_duplicates(connection, filter), format);
+    case ReportKind::summary:
+      return render_summary(query_summary(connection, filter), format);
+    case ReportKind::mailboxes:
+      return render_table(query_mailboxes(connection, filter), format);
+    case ReportKind::folders:
+      return render_table(query_folders(connection, filter), format);
+    case ReportKind::attachments:
+      return render_table(query_attachments(connection, filter), format);
+    case ReportKind::duplicates:
+      return render_duplicates(query_duplicates(connection, filter), format);
   }
   return {};
 }

@@ -35,8 +35,7 @@ void require(bool condition) {
 }
 
 std::string base64_encode(std::string_view bytes, std::size_t line_length) {
-  constexpr std::string_view alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   std::size_t column = 0;
   for (std::size_t i = 0; i < bytes.size(); i += 3) {
@@ -111,8 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const ParseResult parsed = parse_message(input, limits);
   if (parsed.ok()) {
     check_tree(parsed.message.root);
-    for (const Attachment& attachment :
-         classify_attachments(parsed.message.root, &parsed.message.html_cids)) {
+    for (const Attachment& attachment : classify_attachments(parsed.message.root, &parsed.message.html_cids)) {
       require(is_valid_utf8(attachment.name));
       require(attachment.size_exact);
     }
@@ -128,8 +126,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   const std::size_t line_length = size == 0 ? 0 : data[size - 1] % 80;
-  const DecodedBytes from_base64 =
-      decode_transfer(base64_encode(input, line_length), TransferEncoding::base64);
+  const DecodedBytes from_base64 = decode_transfer(base64_encode(input, line_length), TransferEncoding::base64);
   require(from_base64.bytes == input && !from_base64.damaged);
   const DecodedBytes from_qp = decode_transfer(qp_encode(input), TransferEncoding::quoted_printable);
   require(from_qp.bytes == input && !from_qp.damaged);

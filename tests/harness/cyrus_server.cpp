@@ -51,7 +51,6 @@ void check_user_name(const std::string& name) {
   }
 }
 
-
 bool is_inbox(const std::string& folder) {
   return folder.size() == 5 && ::strncasecmp(folder.c_str(), "INBOX", 5) == 0;
 }

@@ -17,12 +17,10 @@ namespace fs = std::filesystem;
 namespace {
 
 void check_user_name(const std::string& name) {
-  if (name.empty() || name == "." || name == ".." ||
-      name.find_first_of("/:*\t\r\n ") != std::string::npos) {
+  if (name.empty() || name == "." || name == ".." || name.find_first_of("/:*\t\r\n ") != std::string::npos) {
     throw std::invalid_argument("unusable test user name '" + name + "'");
   }
 }
-
 
 }  // namespace
 
@@ -57,16 +55,22 @@ DovecotServer::DovecotServer(DovecotOptions options) : options_(std::move(option
   }
 }
 
-DovecotServer::~DovecotServer() { stop(); }
+DovecotServer::~DovecotServer() {
+  stop();
+}
 
-void DovecotServer::stop() { server_.stop(); }
+void DovecotServer::stop() {
+  server_.stop();
+}
 
 MaildirOwner DovecotServer::owner() const {
   if (!platform::running_as_root()) return {};
   return {test_account().uid, test_account().gid};
 }
 
-std::string DovecotServer::home_of(const std::string& user) const { return dir_ / ("mail/" + user); }
+std::string DovecotServer::home_of(const std::string& user) const {
+  return dir_ / ("mail/" + user);
+}
 
 void DovecotServer::write_config() {
   const bool root = platform::running_as_root();
@@ -120,8 +124,7 @@ void DovecotServer::write_config() {
     << "}\n"
     << "service imap-login {\n"
     << "  inet_listener imap {\n    address = " << host_ << "\n    port = " << imap_port_ << "\n  }\n"
-    << "  inet_listener imaps {\n    address = " << host_ << "\n    port = " << imaps_port_
-    << "\n    ssl = yes\n  }\n"
+    << "  inet_listener imaps {\n    address = " << host_ << "\n    port = " << imaps_port_ << "\n    ssl = yes\n  }\n"
     << "}\n";
   std::string plugins = options_.quota ? "quota" : "";
   std::string imap_plugins;
@@ -146,7 +149,8 @@ void DovecotServer::write_users() const {
   if (platform::running_as_root()) {
     if (auto dovecot = platform::find_account("dovecot")) group = dovecot->gid;
   }
-  for (const auto& [file, content] : {std::pair{dir_ / "etc/users", users}, std::pair{dir_ / "etc/master-users", master}}) {
+  for (const auto& [file, content] :
+       {std::pair{dir_ / "etc/users", users}, std::pair{dir_ / "etc/master-users", master}}) {
     write_file(file, content, group == static_cast<gid_t>(-1) ? 0600 : 0640);
     if (group != static_cast<gid_t>(-1) && ::chown(file.c_str(), 0, group) != 0) {
       throw std::system_error(errno, std::generic_category(), "chown " + file);
@@ -281,8 +285,7 @@ LoadResult DovecotServer::load(const SampleMailSet& set, const std::string& pass
                                std::to_string(count));
     }
   }
-  result.elapsed =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   return result;
 }
 

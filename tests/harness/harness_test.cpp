@@ -33,9 +33,11 @@ std::string imap_date(std::time_t t) {
 }
 
 std::string small_message(const std::string& subject, const std::string& body) {
-  return "From: Alice <alice@example.org>\r\nTo: bob@example.org\r\nSubject: " + subject +
-         "\r\nMessage-ID: <" + make_name("m") + "@example.org>\r\nDate: Tue, 02 Mar 2021 10:00:00 +0000\r\n"
-         "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n";
+  return "From: Alice <alice@example.org>\r\nTo: bob@example.org\r\nSubject: " + subject + "\r\nMessage-ID: <" +
+         make_name("m") +
+         "@example.org>\r\nDate: Tue, 02 Mar 2021 10:00:00 +0000\r\n"
+         "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+         body + "\r\n";
 }
 
 // "* 3 EXISTS" -> 3; -1 when absent.
@@ -178,8 +180,8 @@ TEST_F(DovecotServerTest, LoginDeliverAndMasterUser) {
   auto capability = admin.command("CAPABILITY");
   ASSERT_TRUE(capability.ok());
   std::cout << "[harness] Dovecot capabilities after login: " << capability.find("CAPABILITY") << "\n";
-  for (const char* wanted : {"CONDSTORE", "QRESYNC", "BINARY", "LIST-STATUS", "ESEARCH", "LITERAL+", "UIDPLUS",
-                             "MOVE", "QUOTA", "COMPRESS=DEFLATE"}) {
+  for (const char* wanted : {"CONDSTORE", "QRESYNC", "BINARY", "LIST-STATUS", "ESEARCH", "LITERAL+", "UIDPLUS", "MOVE",
+                             "QUOTA", "COMPRESS=DEFLATE"}) {
     EXPECT_NE(capability.find(std::string(" ") + wanted).size(), 0u) << wanted;
   }
   auto quota = admin.command("GETQUOTAROOT INBOX");
@@ -196,8 +198,7 @@ TEST_F(DovecotServerTest, TlsPortPresentsGeneratedCertificate) {
     client.login(server.master_login("dave@example.org"), server.master_password());
   }
   // A name the certificate does not carry is refused, and so is an unrelated CA.
-  EXPECT_THROW(ImapTestClient::connect_tls(server.imaps_port(), server.ca_path(), "example.org"),
-               std::runtime_error);
+  EXPECT_THROW(ImapTestClient::connect_tls(server.imaps_port(), server.ca_path(), "example.org"), std::runtime_error);
   DovecotServer other;
   EXPECT_THROW(ImapTestClient::connect_tls(server.imaps_port(), other.ca_path()), std::runtime_error);
 }
@@ -277,8 +278,7 @@ TEST(DovecotLoadTest, GeneratedMailMatchesManifestAndGroundTruth) {
     ASSERT_FALSE(fetch.untagged.empty());
     EXPECT_NE(fetch.untagged.front().find(imap_date(folder_dates.front())), std::string::npos)
         << fetch.untagged.front();
-    EXPECT_NE(fetch.untagged.back().find(imap_date(folder_dates.back())), std::string::npos)
-        << fetch.untagged.back();
+    EXPECT_NE(fetch.untagged.back().find(imap_date(folder_dates.back())), std::string::npos) << fetch.untagged.back();
   }
 }
 

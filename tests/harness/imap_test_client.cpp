@@ -145,7 +145,8 @@ ImapTestClient ImapTestClient::connect_tls(std::uint16_t port, const std::string
   }
   if (SSL_connect(connection->ssl) != 1) {
     long verify = SSL_get_verify_result(connection->ssl);
-    throw std::runtime_error(openssl_error("TLS handshake") + " (verify: " + X509_verify_cert_error_string(verify) + ")");
+    throw std::runtime_error(openssl_error("TLS handshake") + " (verify: " + X509_verify_cert_error_string(verify) +
+                             ")");
   }
   return ImapTestClient(std::move(connection));
 }

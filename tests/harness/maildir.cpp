@@ -104,12 +104,18 @@ std::string maildir_flag_letters(const std::vector<std::string>& imap_flags) {
   for (const auto& flag : imap_flags) {
     std::string lower;
     for (char c : flag) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    if (lower == "\\seen") letters += 'S';
-    else if (lower == "\\flagged") letters += 'F';
-    else if (lower == "\\answered") letters += 'R';
-    else if (lower == "\\deleted") letters += 'T';
-    else if (lower == "\\draft") letters += 'D';
-    else throw std::invalid_argument("unsupported flag for direct Maildir delivery: " + flag);
+    if (lower == "\\seen")
+      letters += 'S';
+    else if (lower == "\\flagged")
+      letters += 'F';
+    else if (lower == "\\answered")
+      letters += 'R';
+    else if (lower == "\\deleted")
+      letters += 'T';
+    else if (lower == "\\draft")
+      letters += 'D';
+    else
+      throw std::invalid_argument("unsupported flag for direct Maildir delivery: " + flag);
   }
   std::sort(letters.begin(), letters.end());
   letters.erase(std::unique(letters.begin(), letters.end()), letters.end());

@@ -30,10 +30,9 @@ bool version_less(const std::string& a, const std::string& b) {
 }
 
 bool valid_database_name(const std::string& name) {
-  return !name.empty() && name.size() < 64 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-         });
+  return !name.empty() && name.size() < 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
 }
 
 }  // namespace
@@ -75,8 +74,8 @@ PostgresServer::PostgresServer(PostgresOptions options) : options_(std::move(opt
   give_to_test_account(password_file);
 
   run_checked({bin_dir_ + "/initdb", "--pgdata=" + data_dir_, "--username=" + options_.superuser,
-               "--pwfile=" + password_file, "--auth-local=trust", "--auth-host=scram-sha-256",
-               "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"},
+               "--pwfile=" + password_file, "--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8",
+               "--locale=C", "--no-sync", "--no-instructions"},
               run_as);
   fs::remove(password_file);
 
@@ -85,11 +84,29 @@ PostgresServer::PostgresServer(PostgresOptions options) : options_(std::move(opt
   for (int attempt = 1;; ++attempt) {
     port_ = free_port();
     platform::SpawnOptions spawn;
-    spawn.argv = {bin_dir_ + "/postgres", "-D", data_dir_, "-p", std::to_string(port_),
-                  "-c", "listen_addresses=" + host_, "-c", "unix_socket_directories=" + socket_dir_,
-                  "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                  "-c", "max_connections=100", "-c", "shared_buffers=32MB", "-c", "log_min_messages=warning",
-                  "-c", "logging_collector=off"};
+    spawn.argv = {bin_dir_ + "/postgres",
+                  "-D",
+                  data_dir_,
+                  "-p",
+                  std::to_string(port_),
+                  "-c",
+                  "listen_addresses=" + host_,
+                  "-c",
+                  "unix_socket_directories=" + socket_dir_,
+                  "-c",
+                  "fsync=off",
+                  "-c",
+                  "synchronous_commit=off",
+                  "-c",
+                  "full_page_writes=off",
+                  "-c",
+                  "max_connections=100",
+                  "-c",
+                  "shared_buffers=32MB",
+                  "-c",
+                  "log_min_messages=warning",
+                  "-c",
+                  "logging_collector=off"};
     for (const auto& setting : options_.settings) {
       spawn.argv.push_back("-c");
       spawn.argv.push_back(setting);
@@ -98,15 +115,16 @@ PostgresServer::PostgresServer(PostgresOptions options) : options_(std::move(opt
     spawn.extra_env = {"LC_ALL=C"};
     // SIGQUIT to the postmaster on our death: immediate shutdown, backends included.
     server_.start(spawn, "postgres", dir_ / "postgres.log", SIGINT, SIGQUIT);
-    if (server_.wait_until([this] { return ready(); }, options_.start_timeout) ==
-        ServerProcess::Outcome::ready) {
+    if (server_.wait_until([this] { return ready(); }, options_.start_timeout) == ServerProcess::Outcome::ready) {
       return;
     }
     if (attempt == 5) server_.fail("exited during startup 5 times");
   }
 }
 
-PostgresServer::~PostgresServer() { stop(); }
+PostgresServer::~PostgresServer() {
+  stop();
+}
 
 PostgresServer& PostgresServer::shared() {
   static PostgresServer server;
@@ -115,14 +133,14 @@ PostgresServer& PostgresServer::shared() {
 
 bool PostgresServer::ready() const {
   // pg_isready answers 0 only once the server accepts connections (not while starting up).
-  auto result = platform::run({bin_dir_ + "/pg_isready", "--quiet", "--host=" + host_,
-                               "--port=" + std::to_string(port_), "--timeout=2"});
+  auto result = platform::run(
+      {bin_dir_ + "/pg_isready", "--quiet", "--host=" + host_, "--port=" + std::to_string(port_), "--timeout=2"});
   return result.exit_code == 0;
 }
 
 std::string PostgresServer::url(const std::string& database) const {
-  return "postgresql://" + options_.superuser + ":" + password_ + "@" + host_ + ":" + std::to_string(port_) +
-         "/" + database;
+  return "postgresql://" + options_.superuser + ":" + password_ + "@" + host_ + ":" + std::to_string(port_) + "/" +
+         database;
 }
 
 std::string PostgresServer::socket_url(const std::string& database) const {
@@ -147,6 +165,8 @@ void PostgresServer::drop_database(const std::string& name) {
   psql("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
 }
 
-void PostgresServer::stop() { server_.stop(); }
+void PostgresServer::stop() {
+  server_.stop();
+}
 
 }  // namespace mailprune::test

@@ -11,7 +11,9 @@
 
 namespace mailprune::test {
 
-std::string test_tools_dir() { return MAILPRUNE_TEST_TOOLS_DIR; }
+std::string test_tools_dir() {
+  return MAILPRUNE_TEST_TOOLS_DIR;
+}
 
 SampleMailSet read_sample_mail(const std::string& dir) {
   nlohmann::json manifest;
@@ -48,10 +50,9 @@ SampleMailSet read_sample_mail(const std::string& dir) {
 }
 
 SampleMailSet generate_sample_mail(const std::string& out_dir, const MailgenOptions& options) {
-  run_checked({"python3", test_tools_dir() + "/mailgen.py", "--users", std::to_string(options.users),
-               "--messages", std::to_string(options.messages), "--seed", std::to_string(options.seed),
-               "--size-scale", std::to_string(options.size_scale), "--damaged", std::to_string(options.damaged),
-               "--out", out_dir});
+  run_checked({"python3", test_tools_dir() + "/mailgen.py", "--users", std::to_string(options.users), "--messages",
+               std::to_string(options.messages), "--seed", std::to_string(options.seed), "--size-scale",
+               std::to_string(options.size_scale), "--damaged", std::to_string(options.damaged), "--out", out_dir});
   return read_sample_mail(out_dir);
 }
 

@@ -18,8 +18,8 @@ namespace mailprune::test {
 
 struct SampleMessage {
   std::string user;
-  std::string folder;  // UTF-8, '/' separated, "INBOX" for the inbox
-  std::string path;    // absolute path of the .eml file
+  std::string folder;              // UTF-8, '/' separated, "INBOX" for the inbox
+  std::string path;                // absolute path of the .eml file
   std::vector<std::string> flags;  // IMAP system flags, e.g. "\\Seen"
   std::time_t internal_date = 0;
   std::uint64_t size = 0;
@@ -43,7 +43,7 @@ SampleMailSet read_sample_mail(const std::string& dir);
 
 struct MailgenOptions {
   int users = 3;
-  int messages = 50;   // per user
+  int messages = 50;  // per user
   int seed = 1;
   double size_scale = 0.05;  // scales attachment sizes; 1.0 gives KB to a few MB
   int damaged = 0;

@@ -14,10 +14,12 @@
 
 namespace mailprune::test {
 
-ServerProcess::~ServerProcess() { stop(); }
+ServerProcess::~ServerProcess() {
+  stop();
+}
 
-void ServerProcess::start(platform::SpawnOptions options, std::string name, std::string log_path,
-                          int stop_signal, int death_signal) {
+void ServerProcess::start(platform::SpawnOptions options, std::string name, std::string log_path, int stop_signal,
+                          int death_signal) {
   stop();
   name_ = std::move(name);
   log_path_ = std::move(log_path);
@@ -67,7 +69,9 @@ void ServerProcess::fail(const std::string& why) const {
   throw std::runtime_error(name_ + ": " + why + "\n--- " + log_path_ + " (tail) ---\n" + log_tail());
 }
 
-bool pid_alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+bool pid_alive(pid_t pid) {
+  return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+}
 
 std::string read_greeting(std::uint16_t port, std::chrono::milliseconds timeout) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -101,8 +105,8 @@ std::string run_checked(const std::vector<std::string>& argv, const std::optiona
   if (result.exit_code != 0) {
     std::string command;
     for (const auto& a : argv) command += (command.empty() ? "" : " ") + a;
-    throw std::runtime_error("'" + command + "' failed with exit code " + std::to_string(result.exit_code) +
-                             ":\n" + result.output);
+    throw std::runtime_error("'" + command + "' failed with exit code " + std::to_string(result.exit_code) + ":\n" +
+                             result.output);
   }
   return result.output;
 }

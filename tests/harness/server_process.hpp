@@ -28,8 +28,7 @@ class ServerProcess {
 
   // Spawns `options` (stdout and stderr appended to `log_path`, `death_signal` as the parent-death
   // signal). `name` appears in error messages. Throws std::system_error when it cannot start.
-  void start(platform::SpawnOptions options, std::string name, std::string log_path, int stop_signal,
-             int death_signal);
+  void start(platform::SpawnOptions options, std::string name, std::string log_path, int stop_signal, int death_signal);
 
   enum class Outcome { ready, exited };
   // Polls `ready` every 50 ms until it returns true (ready), the process exits (exited: typically

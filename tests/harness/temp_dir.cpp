@@ -49,9 +49,10 @@ platform::Account resolve_test_account() {
   std::string name = env != nullptr && *env != '\0' ? env : "mailprune";
   auto account = platform::find_account(name);
   if (!account) {
-    throw std::runtime_error(
-        "test account '" + name + "' does not exist; run scripts/setup, or: useradd --system --user-group "
-        "--home-dir /nonexistent --shell /usr/sbin/nologin " + name + " (or set MAILPRUNE_TEST_ACCOUNT)");
+    throw std::runtime_error("test account '" + name +
+                             "' does not exist; run scripts/setup, or: useradd --system --user-group "
+                             "--home-dir /nonexistent --shell /usr/sbin/nologin " +
+                             name + " (or set MAILPRUNE_TEST_ACCOUNT)");
   }
   if (account->uid == 0) throw std::runtime_error("test account '" + name + "' must not be root");
   return *account;
@@ -129,7 +130,9 @@ TempDir::TempDir(const std::string& prefix) {
   if (::chmod(path_.c_str(), 0711) != 0) throw_errno("chmod " + path_);
 }
 
-TempDir::TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+TempDir::TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) {
+  other.path_.clear();
+}
 
 TempDir& TempDir::operator=(TempDir&& other) noexcept {
   if (this != &other) {
@@ -140,7 +143,9 @@ TempDir& TempDir::operator=(TempDir&& other) noexcept {
   return *this;
 }
 
-TempDir::~TempDir() { remove(); }
+TempDir::~TempDir() {
+  remove();
+}
 
 void TempDir::remove() {
   if (path_.empty()) return;

@@ -33,21 +33,23 @@ TestCertificate make_test_certificate(const std::string& dir) {
   const std::string request = dir + "/cert.csr";
   const std::vector<std::string> new_key = {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"};
 
-  std::vector<std::string> ca = {"openssl", "req", "-x509", "-config", config, "-extensions", "ca_ext",
-                                 "-subj", "/CN=mailprune test CA " + random_hex(8), "-days", "2",
-                                 "-keyout", ca_key, "-out", result.ca_path};
+  std::vector<std::string> ca = {"openssl", "req",   "-x509",
+                                 "-config", config,  "-extensions",
+                                 "ca_ext",  "-subj", "/CN=mailprune test CA " + random_hex(8),
+                                 "-days",   "2",     "-keyout",
+                                 ca_key,    "-out",  result.ca_path};
   ca.insert(ca.begin() + 3, new_key.begin(), new_key.end());
   run_checked(ca);
 
-  std::vector<std::string> csr = {"openssl", "req", "-new", "-config", config, "-subj", "/CN=localhost",
-                                  "-keyout", result.key_path, "-out", request};
+  std::vector<std::string> csr = {"openssl",       "req",     "-new",          "-config", config, "-subj",
+                                  "/CN=localhost", "-keyout", result.key_path, "-out",    request};
   csr.insert(csr.begin() + 3, new_key.begin(), new_key.end());
   run_checked(csr);
 
   // A random serial: two runs' certificates must never look alike to a client's session cache.
-  run_checked({"openssl", "x509", "-req", "-in", request, "-CA", result.ca_path, "-CAkey", ca_key,
-               "-set_serial", "0x" + random_hex(16), "-days", "2", "-extfile", config, "-extensions",
-               "server_ext", "-out", result.cert_path});
+  run_checked({"openssl", "x509", "-req", "-in", request, "-CA", result.ca_path, "-CAkey", ca_key, "-set_serial",
+               "0x" + random_hex(16), "-days", "2", "-extfile", config, "-extensions", "server_ext", "-out",
+               result.cert_path});
   ::chmod(result.key_path.c_str(), 0600);
   ::chmod(ca_key.c_str(), 0600);
   return result;

@@ -10,10 +10,10 @@
 // mailboxes_file = the generated agents.csv) and prints what is there. Then it runs COMMAND with
 // MAILPRUNE_CONFIG set and stops Dovecot, returning COMMAND's exit code; without a COMMAND it
 // waits for SIGINT/SIGTERM.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -44,7 +44,9 @@ void write_private(const fs::path& path, const std::string& content) {
 }
 
 volatile sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
+void on_signal(int) {
+  g_stop = 1;
+}
 
 }  // namespace
 
@@ -60,7 +62,8 @@ int main(int argc, char** argv) {
   app.add_option("--dir", dir, "working folder (mail, configuration, mailprune's data)")->required();
   app.add_option("--users", mail.users, "mailboxes to generate")->capture_default_str();
   app.add_option("--messages", mail.messages, "messages per mailbox")->capture_default_str();
-  app.add_option("--size-scale", mail.size_scale, "attachment size factor (1.0: KB to a few MB)")->capture_default_str();
+  app.add_option("--size-scale", mail.size_scale, "attachment size factor (1.0: KB to a few MB)")
+      ->capture_default_str();
   app.add_option("--seed", mail.seed, "generator seed")->capture_default_str();
   app.add_option("--damaged", mail.damaged, "damaged messages to add")->capture_default_str();
   app.add_option("command", command, "command to run against the sandbox (after --)");
@@ -90,10 +93,11 @@ int main(int argc, char** argv) {
 
     DovecotServer dovecot;
     auto loaded = dovecot.load(set);
-    fmt::print("sandbox: Dovecot (PID {}) on 127.0.0.1: IMAP port {}, IMAPS port {}; {} messages in {} folders loaded "
-               "in {} ms\n",
-               dovecot.pid(), dovecot.imap_port(), dovecot.imaps_port(), loaded.messages, loaded.folders,
-               loaded.elapsed.count());
+    fmt::print(
+        "sandbox: Dovecot (PID {}) on 127.0.0.1: IMAP port {}, IMAPS port {}; {} messages in {} folders loaded "
+        "in {} ms\n",
+        dovecot.pid(), dovecot.imap_port(), dovecot.imaps_port(), loaded.messages, loaded.folders,
+        loaded.elapsed.count());
 
     fs::path password_file = fs::path(dir) / "imap-password";
     write_private(password_file, dovecot.master_password() + "\n");

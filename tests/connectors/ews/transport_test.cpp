@@ -506,8 +506,7 @@ TEST(EwsTransport, NtlmHandshakeOnOneConnection) {
     encoded += i + 1 < type2.size() ? alphabet[(n >> 6) & 63] : '=';
     encoded += i + 2 < type2.size() ? alphabet[n & 63] : '=';
   }
-  f.server.reply("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM " + encoded +
-                 "\r\nContent-Length: 0\r\n\r\n");
+  f.server.reply("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM " + encoded + "\r\nContent-Length: 0\r\n\r\n");
   f.server.reply_xml(ok_get_folder());
   auto transport = f.transport(AuthKind::ntlm);
   auto result = transport->call(sample_request());

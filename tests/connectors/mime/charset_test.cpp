@@ -53,8 +53,7 @@ const std::vector<ConvertCase> convert_cases = {
     {"rfc2231-language-suffix", "caf\xE9", "iso-8859-1*fr", "caf\xC3\xA9", true},
     {"windows-1252-euro", "\x80 5", "windows-1252", "\xE2\x82\xAC 5", true},
     {"iso-8859-15-euro", "\xA4", "ISO-8859-15", "\xE2\x82\xAC", true},
-    {"koi8-r", "\xF0\xD2\xC9\xD7\xC5\xD4", "koi8-r",
-     "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82", true},
+    {"koi8-r", "\xF0\xD2\xC9\xD7\xC5\xD4", "koi8-r", "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82", true},
     {"outlook-ks_c_5601-1987-korean", "\xC7\xD1", "ks_c_5601-1987", "\xED\x95\x9C", true},
     {"gb2312-label-on-gbk-text", "\xD6\xD0", "gb2312", "\xE4\xB8\xAD", true},
     {"shift-jis", "\x93\xFA", "Shift_JIS", "\xE6\x97\xA5", true},
@@ -88,8 +87,8 @@ TEST(Charset, EveryByteValueGivesValidUtf8) {
   std::string all;
   for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
   EXPECT_TRUE(is_valid_utf8(bytes_to_utf8(all)));
-  for (const char* charset : {"utf-8", "iso-8859-1", "windows-1252", "shift_jis", "big5", "koi8-r",
-                              "iso-2022-jp", "utf-16", "x-bogus"}) {
+  for (const char* charset :
+       {"utf-8", "iso-8859-1", "windows-1252", "shift_jis", "big5", "koi8-r", "iso-2022-jp", "utf-16", "x-bogus"}) {
     EXPECT_TRUE(is_valid_utf8(convert_to_utf8(all, charset).text)) << charset;
   }
 }

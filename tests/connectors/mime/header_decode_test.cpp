@@ -25,10 +25,8 @@ const std::vector<Rfc2047Case> rfc2047_cases = {
     {"rfc2047-q-underscore-is-space", "=?utf-8?Q?hello_world?=", "hello world"},
     {"rfc2047-adjacent-words-joined", "=?utf-8?Q?a?= =?utf-8?Q?b?=", "ab"},
     {"rfc2047-folded-adjacent-words", "=?utf-8?Q?a?=\r\n\t=?utf-8?Q?b?=", "ab"},
-    {"outlook-2047-multibyte-split-across-words", "=?UTF-8?B?ww==?= =?UTF-8?B?qQ==?=.pdf",
-     "\xC3\xA9.pdf"},
-    {"rfc2047-different-charsets-adjacent", "=?iso-8859-1?Q?=E9?= =?utf-8?Q?=C3=A9?=",
-     "\xC3\xA9\xC3\xA9"},
+    {"outlook-2047-multibyte-split-across-words", "=?UTF-8?B?ww==?= =?UTF-8?B?qQ==?=.pdf", "\xC3\xA9.pdf"},
+    {"rfc2047-different-charsets-adjacent", "=?iso-8859-1?Q?=E9?= =?utf-8?Q?=C3=A9?=", "\xC3\xA9\xC3\xA9"},
     {"rfc2047-text-between-words-kept", "=?utf-8?Q?a?= and =?utf-8?Q?b?=", "a and b"},
     {"rfc2047-glued-to-text", "Report=?utf-8?Q?_=E2=82=AC?=.xlsx", "Report \xE2\x82\xAC.xlsx"},
     {"rfc2047-charset-with-language", "=?utf-8*en?Q?hi?=", "hi"},
@@ -65,8 +63,7 @@ TEST(HeaderParams, ParsesValueAndParameters) {
 }
 
 TEST(HeaderParams, KeepsRfc2231PiecesUnderTheirOwnNames) {
-  const HeaderValue value =
-      parse_header_value("attachment; filename*0*=UTF-8''a%20; filename*1=\"b.pdf\"");
+  const HeaderValue value = parse_header_value("attachment; filename*0*=UTF-8''a%20; filename*1=\"b.pdf\"");
   EXPECT_EQ(value.value, "attachment");
   ASSERT_EQ(value.parameters.size(), 2u);
   EXPECT_EQ(value.parameters[0].name, "filename*0*");
@@ -116,63 +113,54 @@ struct NameCase {
 };
 
 const std::vector<NameCase> name_cases = {
-    {"outlook-rfc2231-latin1-filename", "application/msword",
-     "attachment; filename*=iso-8859-1''r%E9sum%E9.doc", "r\xC3\xA9sum\xC3\xA9.doc"},
-    {"rfc2231-utf8-with-language", "application/pdf",
-     "attachment; filename*=UTF-8'en'%E2%82%AC%20rates.pdf", "\xE2\x82\xAC rates.pdf"},
+    {"outlook-rfc2231-latin1-filename", "application/msword", "attachment; filename*=iso-8859-1''r%E9sum%E9.doc",
+     "r\xC3\xA9sum\xC3\xA9.doc"},
+    {"rfc2231-utf8-with-language", "application/pdf", "attachment; filename*=UTF-8'en'%E2%82%AC%20rates.pdf",
+     "\xE2\x82\xAC rates.pdf"},
     {"thunderbird-2231-continuations", "application/pdf",
      "attachment;\r\n filename*0*=UTF-8''Quarterly%20report%20%E2%80%93%20;\r\n"
      " filename*1*=final%20version.pdf",
      "Quarterly report \xE2\x80\x93 final version.pdf"},
     {"thunderbird-2231-utf8-char-split-across-pieces", "application/pdf",
      "attachment; filename*0*=UTF-8''caf%C3; filename*1*=%A9.pdf", "caf\xC3\xA9.pdf"},
-    {"rfc2231-continuations-out-of-order", "application/pdf",
-     "attachment; filename*1=\"b.pdf\"; filename*0=\"a\"", "ab.pdf"},
+    {"rfc2231-continuations-out-of-order", "application/pdf", "attachment; filename*1=\"b.pdf\"; filename*0=\"a\"",
+     "ab.pdf"},
     {"rfc2231-mixed-encoded-and-plain-pieces", "application/pdf",
-     "attachment; filename*0*=utf-8''%E2%82%AC; filename*1=\" rates\"; filename*2*=.pdf",
-     "\xE2\x82\xAC rates.pdf"},
-    {"rfc2231-missing-piece-skipped", "application/pdf",
-     "attachment; filename*0=\"a\"; filename*2=\"c.pdf\"", "ac.pdf"},
+     "attachment; filename*0*=utf-8''%E2%82%AC; filename*1=\" rates\"; filename*2*=.pdf", "\xE2\x82\xAC rates.pdf"},
+    {"rfc2231-missing-piece-skipped", "application/pdf", "attachment; filename*0=\"a\"; filename*2=\"c.pdf\"",
+     "ac.pdf"},
     {"rfc2231-duplicate-piece-first-wins", "application/pdf",
      "attachment; filename*0=\"a\"; filename*0=\"x\"; filename*1=\".pdf\"", "a.pdf"},
     {"rfc2231-leading-zero-piece-ignored", "application/pdf",
      "attachment; filename*0=\"a\"; filename*01=\"x\"; filename*1=\".pdf\"", "a.pdf"},
     {"rfc2231-plain-pieces-carry-2047", "application/pdf",
-     "attachment; filename*0=\"=?UTF-8?B?w6l0\"; filename*1=\"w6kucGRm?=\"",
-     "\xC3\xA9t\xC3\xA9.pdf"},
+     "attachment; filename*0=\"=?UTF-8?B?w6l0\"; filename*1=\"w6kucGRm?=\"", "\xC3\xA9t\xC3\xA9.pdf"},
     {"rfc2231-extended-wins-over-plain", "application/pdf",
      "attachment; filename=\"fallback.pdf\"; filename*=utf-8''r%C3%A9el.pdf",
-     "r\xC3\xA9" "el.pdf"},
-    {"rfc2231-no-charset-latin1-bytes", "text/plain", "attachment; filename*=''%E9t%E9.txt",
-     "\xC3\xA9t\xC3\xA9.txt"},
+     "r\xC3\xA9"
+     "el.pdf"},
+    {"rfc2231-no-charset-latin1-bytes", "text/plain", "attachment; filename*=''%E9t%E9.txt", "\xC3\xA9t\xC3\xA9.txt"},
     {"rfc2231-no-apostrophes", "text/plain", "attachment; filename*=a%20b.txt", "a b.txt"},
-    {"rfc2231-bad-percent-kept", "text/plain", "attachment; filename*=utf-8''100%.txt",
-     "100%.txt"},
-    {"rfc2231-on-content-type-name", "application/pdf; name*=utf-8''%C3%A9.pdf", "",
-     "\xC3\xA9.pdf"},
+    {"rfc2231-bad-percent-kept", "text/plain", "attachment; filename*=utf-8''100%.txt", "100%.txt"},
+    {"rfc2231-on-content-type-name", "application/pdf; name*=utf-8''%C3%A9.pdf", "", "\xC3\xA9.pdf"},
     {"gmail-2047-in-quoted-filename", "application/pdf; name=\"=?UTF-8?B?w6l0w6kucGRm?=\"",
      "attachment; filename=\"=?UTF-8?B?w6l0w6kucGRm?=\"", "\xC3\xA9t\xC3\xA9.pdf"},
     {"content-type-name-only", "application/pdf; name=\"invoice.pdf\"", "", "invoice.pdf"},
     {"disposition-filename-over-content-type-name", "application/pdf; name=\"ct.pdf\"",
      "attachment; filename=\"cd.pdf\"", "cd.pdf"},
-    {"empty-filename-falls-back-to-name", "application/pdf; name=\"b.pdf\"",
-     "attachment; filename=\"\"", "b.pdf"},
-    {"raw-utf8-filename", "application/pdf", "attachment; filename=\"\xC3\xA9t\xC3\xA9.pdf\"",
-     "\xC3\xA9t\xC3\xA9.pdf"},
-    {"raw-latin1-filename", "application/pdf", "attachment; filename=\"\xE9t\xE9.pdf\"",
-     "\xC3\xA9t\xC3\xA9.pdf"},
-    {"outlook-unquoted-filename-with-spaces", "application/pdf",
-     "attachment; filename=My Report (1).pdf", "My Report (1).pdf"},
+    {"empty-filename-falls-back-to-name", "application/pdf; name=\"b.pdf\"", "attachment; filename=\"\"", "b.pdf"},
+    {"raw-utf8-filename", "application/pdf", "attachment; filename=\"\xC3\xA9t\xC3\xA9.pdf\"", "\xC3\xA9t\xC3\xA9.pdf"},
+    {"raw-latin1-filename", "application/pdf", "attachment; filename=\"\xE9t\xE9.pdf\"", "\xC3\xA9t\xC3\xA9.pdf"},
+    {"outlook-unquoted-filename-with-spaces", "application/pdf", "attachment; filename=My Report (1).pdf",
+     "My Report (1).pdf"},
     {"uppercase-parameter-name", "application/pdf", "attachment; FILENAME=\"a.pdf\"", "a.pdf"},
-    {"escaped-quote-in-filename", "application/pdf", "attachment; filename=\"a\\\"b.pdf\"",
-     "a\"b.pdf"},
+    {"escaped-quote-in-filename", "application/pdf", "attachment; filename=\"a\\\"b.pdf\"", "a\"b.pdf"},
     {"no-name", "image/png", "inline", ""},
 };
 
 TEST(AttachmentName, Table) {
   for (const NameCase& row : name_cases) {
-    EXPECT_EQ(attachment_name(part_from_headers(row.content_type, row.disposition)), row.expected)
-        << row.name;
+    EXPECT_EQ(attachment_name(part_from_headers(row.content_type, row.disposition)), row.expected) << row.name;
   }
 }
 

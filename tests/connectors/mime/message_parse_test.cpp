@@ -30,9 +30,8 @@ std::string join(std::initializer_list<std::string_view> lines, std::string_view
 const std::string pdf_content = "%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"s +
                                 std::string(3000, 'x') + "\n%%EOF\n\x00\x01\xFF"s;
 
-const std::string headers =
-    join({"From: Alice <alice@example.com>", "To: bob@example.com", "Subject: test",
-          "Date: Mon, 3 Jun 2024 10:00:00 +0000", "MIME-Version: 1.0"});
+const std::string headers = join({"From: Alice <alice@example.com>", "To: bob@example.com", "Subject: test",
+                                  "Date: Mon, 3 Jun 2024 10:00:00 +0000", "MIME-Version: 1.0"});
 
 struct ExpectedAttachment {
   std::string section;
@@ -52,131 +51,139 @@ struct MessageCase {
 
 std::vector<MessageCase> message_cases() {
   const std::string pdf_b64 = test::base64_encode(pdf_content, 76);
-  const std::string embedded = join({"From: carol@example.com", "Subject: original",
-                                     "Content-Type: text/plain; charset=utf-8", "",
-                                     "Original body.", "", "-- ", "Carol"}) +
-                               "last line without newline";
-  const std::string embedded_lf = join({"From: carol@example.com", "Subject: original", "",
-                                        "Original body."},
-                                       "\n") +
-                                  "end";
+  const std::string embedded =
+      join({"From: carol@example.com", "Subject: original", "Content-Type: text/plain; charset=utf-8", "",
+            "Original body.", "", "-- ", "Carol"}) +
+      "last line without newline";
+  const std::string embedded_lf =
+      join({"From: carol@example.com", "Subject: original", "", "Original body."}, "\n") + "end";
   std::vector<MessageCase> rows;
-  rows.push_back({"gmail-mixed-base64-pdf-with-2047-name",
-                  headers + join({"Content-Type: multipart/mixed; boundary=\"000000000000abcd\"", "",
-                                  "--000000000000abcd", "Content-Type: text/plain; charset=\"UTF-8\"",
-                                  "", "See attached.", "--000000000000abcd",
-                                  "Content-Type: application/pdf; name=\"=?UTF-8?B?w6l0w6kucGRm?=\"",
-                                  "Content-Disposition: attachment; filename=\"=?UTF-8?B?w6l0w6kucGRm?=\"",
-                                  "Content-Transfer-Encoding: base64", "Content-ID: <f_lx1>", "",
-                                  pdf_b64, "--000000000000abcd--"}),
-                  {{"2", "\xC3\xA9t\xC3\xA9.pdf", "application/pdf", pdf_content, false, false}},
-                  false});
-  rows.push_back({"forwarded-eml-bytes-exact",
-                  headers + join({"Content-Type: multipart/mixed; boundary=b1", "", "--b1",
-                                  "Content-Type: text/plain", "", "FYI", "--b1",
-                                  "Content-Type: message/rfc822",
-                                  "Content-Disposition: attachment; filename=\"original.eml\"", "",
-                                  embedded, "--b1--", ""}),
-                  {{"2", "original.eml", "message/rfc822", embedded, false, false}},
-                  false});
-  rows.push_back({"unix-lf-forwarded-eml-bytes-exact",
-                  join({"From: a@example.com", "MIME-Version: 1.0",
-                        "Content-Type: multipart/mixed; boundary=b1", "", "--b1",
-                        "Content-Type: text/plain", "", "FYI", "--b1",
-                        "Content-Type: message/rfc822", "", embedded_lf, "--b1--"},
-                       "\n"),
-                  {{"2", "", "message/rfc822", embedded_lf, false, false}},
-                  false});
+  rows.push_back(
+      {"gmail-mixed-base64-pdf-with-2047-name",
+       headers +
+           join({"Content-Type: multipart/mixed; boundary=\"000000000000abcd\"", "", "--000000000000abcd",
+                 "Content-Type: text/plain; charset=\"UTF-8\"", "", "See attached.", "--000000000000abcd",
+                 "Content-Type: application/pdf; name=\"=?UTF-8?B?w6l0w6kucGRm?=\"",
+                 "Content-Disposition: attachment; filename=\"=?UTF-8?B?w6l0w6kucGRm?=\"",
+                 "Content-Transfer-Encoding: base64", "Content-ID: <f_lx1>", "", pdf_b64, "--000000000000abcd--"}),
+       {{"2", "\xC3\xA9t\xC3\xA9.pdf", "application/pdf", pdf_content, false, false}},
+       false});
+  rows.push_back(
+      {"forwarded-eml-bytes-exact",
+       headers + join({"Content-Type: multipart/mixed; boundary=b1", "", "--b1", "Content-Type: text/plain", "", "FYI",
+                       "--b1", "Content-Type: message/rfc822",
+                       "Content-Disposition: attachment; filename=\"original.eml\"", "", embedded, "--b1--", ""}),
+       {{"2", "original.eml", "message/rfc822", embedded, false, false}},
+       false});
+  rows.push_back(
+      {"unix-lf-forwarded-eml-bytes-exact",
+       join({"From: a@example.com", "MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=b1", "", "--b1",
+             "Content-Type: text/plain", "", "FYI", "--b1", "Content-Type: message/rfc822", "", embedded_lf, "--b1--"},
+            "\n"),
+       {{"2", "", "message/rfc822", embedded_lf, false, false}},
+       false});
   rows.push_back({"top-level-message-rfc822-is-section-1",
                   headers + join({"Content-Type: message/rfc822", ""}) + embedded,
                   {{"1", "", "message/rfc822", embedded, false, false}},
                   false});
-  rows.push_back({"digest-headerless-part-defaults-to-rfc822",
-                  headers + join({"Content-Type: multipart/digest; boundary=d", "", "--d", "",
-                                  "From: x@example.com", "Subject: one", "", "first", "--d--"}),
-                  {{"1", "", "message/rfc822", join({"From: x@example.com", "Subject: one", ""}) +
-                                                       "first",
-                    false, false}},
-                  false});
+  rows.push_back(
+      {"digest-headerless-part-defaults-to-rfc822",
+       headers + join({"Content-Type: multipart/digest; boundary=d", "", "--d", "", "From: x@example.com",
+                       "Subject: one", "", "first", "--d--"}),
+       {{"1", "", "message/rfc822", join({"From: x@example.com", "Subject: one", ""}) + "first", false, false}},
+       false});
   rows.push_back({"nested-alternative-related-sections",
-                  headers + join({"Content-Type: multipart/mixed; boundary=outer", "", "--outer",
-                                  "Content-Type: multipart/alternative; boundary=alt", "", "--alt",
-                                  "Content-Type: text/plain", "", "hi", "--alt",
-                                  "Content-Type: multipart/related; boundary=rel", "", "--rel",
-                                  "Content-Type: text/html", "Content-Transfer-Encoding: quoted-printable",
-                                  "", "<img src=3D\"cid:logo@x\">", "--rel",
-                                  "Content-Type: image/png", "Content-ID: <logo@x>",
-                                  "Content-Transfer-Encoding: base64", "", "iVBORw0=", "--rel--",
-                                  "--alt--", "--outer",
+                  headers + join({"Content-Type: multipart/mixed; boundary=outer",
+                                  "",
+                                  "--outer",
+                                  "Content-Type: multipart/alternative; boundary=alt",
+                                  "",
+                                  "--alt",
+                                  "Content-Type: text/plain",
+                                  "",
+                                  "hi",
+                                  "--alt",
+                                  "Content-Type: multipart/related; boundary=rel",
+                                  "",
+                                  "--rel",
+                                  "Content-Type: text/html",
+                                  "Content-Transfer-Encoding: quoted-printable",
+                                  "",
+                                  "<img src=3D\"cid:logo@x\">",
+                                  "--rel",
+                                  "Content-Type: image/png",
+                                  "Content-ID: <logo@x>",
+                                  "Content-Transfer-Encoding: base64",
+                                  "",
+                                  "iVBORw0=",
+                                  "--rel--",
+                                  "--alt--",
+                                  "--outer",
                                   "Content-Type: application/zip; name=x.zip",
-                                  "Content-Transfer-Encoding: base64", "", "UEsDBA==", "--outer--"}),
+                                  "Content-Transfer-Encoding: base64",
+                                  "",
+                                  "UEsDBA==",
+                                  "--outer--"}),
                   {{"1.2.2", "", "image/png", "\x89PNG\r"s, true, false},
                    {"2", "x.zip", "application/zip", "PK\x03\x04"s, false, false}},
                   false});
   rows.push_back({"single-part-pdf-message-is-section-1",
-                  headers + join({"Content-Type: application/pdf",
-                                  "Content-Disposition: attachment; filename=only.pdf",
+                  headers + join({"Content-Type: application/pdf", "Content-Disposition: attachment; filename=only.pdf",
                                   "Content-Transfer-Encoding: base64", "", pdf_b64}),
                   {{"1", "only.pdf", "application/pdf", pdf_content, false, false}},
                   false});
-  rows.push_back({"delivery-status-report",
-                  headers + join({"Content-Type: multipart/report; report-type=delivery-status; boundary=r",
-                                  "", "--r", "Content-Type: text/plain", "", "Delivery failed.", "--r",
-                                  "Content-Type: message/delivery-status", "",
-                                  "Reporting-MTA: dns; mx.example.com", "",
-                                  "Final-Recipient: rfc822; x@example.com", "Action: failed", "--r",
-                                  "Content-Type: text/rfc822-headers", "", "Subject: lost", "--r--"}),
-                  {{"2", "", "message/delivery-status",
-                    join({"Reporting-MTA: dns; mx.example.com", "",
-                          "Final-Recipient: rfc822; x@example.com"}) +
-                        "Action: failed",
-                    false, false}},
-                  false});
-  rows.push_back({"same-file-twice-base64-and-qp",
-                  headers + join({"Content-Type: multipart/mixed; boundary=s", "", "--s",
-                                  "Content-Type: text/plain; name=a.txt",
-                                  "Content-Transfer-Encoding: base64", "",
-                                  test::base64_encode("caf\xC3\xA9 =\r\n", 4), "--s",
-                                  "Content-Type: text/plain; name=b.txt",
-                                  "Content-Transfer-Encoding: quoted-printable", "",
-                                  "caf=C3=A9 =3D", "", "--s--"}),
-                  {{"1", "a.txt", "text/plain", "caf\xC3\xA9 =\r\n", false, false},
-                   {"2", "b.txt", "text/plain", "caf\xC3\xA9 =\r\n", false, false}},
-                  false});
-  rows.push_back({"raw-8bit-latin1-filename",
-                  headers + join({"Content-Type: multipart/mixed; boundary=s", "", "--s",
-                                  "Content-Type: application/octet-stream",
-                                  "Content-Disposition: attachment; filename=\"\xE9t\xE9.bin\"", "",
-                                  "abc", "--s--"}),
-                  {{"1", "\xC3\xA9t\xC3\xA9.bin", "application/octet-stream", "abc", false, false}},
-                  false});
+  rows.push_back(
+      {"delivery-status-report",
+       headers +
+           join({"Content-Type: multipart/report; report-type=delivery-status; boundary=r", "", "--r",
+                 "Content-Type: text/plain", "", "Delivery failed.", "--r", "Content-Type: message/delivery-status", "",
+                 "Reporting-MTA: dns; mx.example.com", "", "Final-Recipient: rfc822; x@example.com", "Action: failed",
+                 "--r", "Content-Type: text/rfc822-headers", "", "Subject: lost", "--r--"}),
+       {{"2", "", "message/delivery-status",
+         join({"Reporting-MTA: dns; mx.example.com", "", "Final-Recipient: rfc822; x@example.com"}) + "Action: failed",
+         false, false}},
+       false});
+  rows.push_back(
+      {"same-file-twice-base64-and-qp",
+       headers + join({"Content-Type: multipart/mixed; boundary=s", "", "--s", "Content-Type: text/plain; name=a.txt",
+                       "Content-Transfer-Encoding: base64", "", test::base64_encode("caf\xC3\xA9 =\r\n", 4), "--s",
+                       "Content-Type: text/plain; name=b.txt", "Content-Transfer-Encoding: quoted-printable", "",
+                       "caf=C3=A9 =3D", "", "--s--"}),
+       {{"1", "a.txt", "text/plain", "caf\xC3\xA9 =\r\n", false, false},
+        {"2", "b.txt", "text/plain", "caf\xC3\xA9 =\r\n", false, false}},
+       false});
+  rows.push_back(
+      {"raw-8bit-latin1-filename",
+       headers + join({"Content-Type: multipart/mixed; boundary=s", "", "--s", "Content-Type: application/octet-stream",
+                       "Content-Disposition: attachment; filename=\"\xE9t\xE9.bin\"", "", "abc", "--s--"}),
+       {{"1", "\xC3\xA9t\xC3\xA9.bin", "application/octet-stream", "abc", false, false}},
+       false});
   rows.push_back({"missing-closing-boundary-is-damaged",
-                  headers + join({"Content-Type: multipart/mixed; boundary=m", "", "--m",
-                                  "Content-Type: text/plain", "", "body", "--m",
-                                  "Content-Type: application/pdf; name=a.pdf",
+                  headers + join({"Content-Type: multipart/mixed; boundary=m", "", "--m", "Content-Type: text/plain",
+                                  "", "body", "--m", "Content-Type: application/pdf; name=a.pdf",
                                   "Content-Transfer-Encoding: base64", "", pdf_b64}),
                   {{"2", "a.pdf", "application/pdf", pdf_content, false, true}},
                   true});
   rows.push_back({"truncated-mid-base64-is-damaged",
-                  headers + join({"Content-Type: multipart/mixed; boundary=m", "", "--m",
-                                  "Content-Type: application/pdf; name=a.pdf",
-                                  "Content-Transfer-Encoding: base64", ""}) +
+                  headers +
+                      join({"Content-Type: multipart/mixed; boundary=m", "", "--m",
+                            "Content-Type: application/pdf; name=a.pdf", "Content-Transfer-Encoding: base64", ""}) +
                       "JVBERi0xLjQK",
                   {{"1", "a.pdf", "application/pdf", "%PDF-1.4\n", false, true}},
                   true});
   rows.push_back({"bad-base64-characters-are-damaged",
                   headers + join({"Content-Type: multipart/mixed; boundary=m", "", "--m",
-                                  "Content-Type: application/pdf; name=a.pdf",
-                                  "Content-Transfer-Encoding: base64", "", "JVBE!!Ri0x", "--m--"}),
+                                  "Content-Type: application/pdf; name=a.pdf", "Content-Transfer-Encoding: base64", "",
+                                  "JVBE!!Ri0x", "--m--"}),
                   {{"1", "a.pdf", "application/pdf", "%PDF-1", false, true}},
                   true});
-  rows.push_back({"inner-multipart-unclosed-but-outer-closed",
-                  headers + join({"Content-Type: multipart/mixed; boundary=outer", "", "--outer",
-                                  "Content-Type: multipart/alternative; boundary=inner", "", "--inner",
-                                  "Content-Type: text/plain", "", "hi", "--outer",
-                                  "Content-Type: image/gif; name=a.gif", "", "GIF89a", "--outer--"}),
-                  {{"2", "a.gif", "image/gif", "GIF89a", false, false}},
-                  true});
+  rows.push_back(
+      {"inner-multipart-unclosed-but-outer-closed",
+       headers + join({"Content-Type: multipart/mixed; boundary=outer", "", "--outer",
+                       "Content-Type: multipart/alternative; boundary=inner", "", "--inner", "Content-Type: text/plain",
+                       "", "hi", "--outer", "Content-Type: image/gif; name=a.gif", "", "GIF89a", "--outer--"}),
+       {{"2", "a.gif", "image/gif", "GIF89a", false, false}},
+       true});
   return rows;
 }
 
@@ -204,11 +211,10 @@ TEST(ParseMessage, Table) {
 
 TEST(ParseMessage, TreeShapeAndFields) {
   const std::string raw =
-      headers + join({"Content-Type: multipart/mixed; boundary=\"b\"", "", "--b",
-                      "Content-Type: text/plain; charset=utf-8", "", "hello", "--b",
-                      "Content-Type: multipart/alternative; boundary=\"c\"", "", "--c",
-                      "Content-Type: text/plain", "Content-Transfer-Encoding: QUOTED-PRINTABLE", "",
-                      "a=3Db", "--c--", "--b--"});
+      headers +
+      join({"Content-Type: multipart/mixed; boundary=\"b\"", "", "--b", "Content-Type: text/plain; charset=utf-8", "",
+            "hello", "--b", "Content-Type: multipart/alternative; boundary=\"c\"", "", "--c",
+            "Content-Type: text/plain", "Content-Transfer-Encoding: QUOTED-PRINTABLE", "", "a=3Db", "--c--", "--b--"});
   const ParseResult result = parse_message(raw);
   ASSERT_TRUE(result.ok()) << result.error;
   const MimePart& root = result.message.root;
@@ -237,8 +243,7 @@ TEST(ParseMessage, HtmlCidReferencesAreCollected) {
       headers + join({"Content-Type: multipart/related; boundary=r", "", "--r",
                       "Content-Type: text/html; charset=utf-8", "Content-Transfer-Encoding: base64", "",
                       test::base64_encode("<p><img src=\"cid:Image001.PNG@01DA\"></p>", 76), "--r",
-                      "Content-Type: text/html; name=page.html", "", "<img src=\"cid:ignored@x\">",
-                      "--r--"});
+                      "Content-Type: text/html; name=page.html", "", "<img src=\"cid:ignored@x\">", "--r--"});
   const ParseResult result = parse_message(raw);
   ASSERT_TRUE(result.ok()) << result.error;
   EXPECT_EQ(result.message.html_cids, (CidSet{"image001.png@01da"}));
@@ -246,9 +251,8 @@ TEST(ParseMessage, HtmlCidReferencesAreCollected) {
 
 TEST(ParseMessage, ProtectionOnParsedTnefMessage) {
   const std::string raw =
-      headers + join({"Content-Type: multipart/mixed; boundary=t", "", "--t",
-                      "Content-Type: text/plain", "", "see attached", "--t",
-                      "Content-Type: application/ms-tnef; name=\"winmail.dat\"",
+      headers + join({"Content-Type: multipart/mixed; boundary=t", "", "--t", "Content-Type: text/plain", "",
+                      "see attached", "--t", "Content-Type: application/ms-tnef; name=\"winmail.dat\"",
                       "Content-Transfer-Encoding: base64", "", "eJ8+IgAA", "--t--"});
   const ParseResult result = parse_message(raw);
   ASSERT_TRUE(result.ok()) << result.error;
@@ -268,11 +272,10 @@ TEST(ParseMessage, ErrorsAreValues) {
   shallow.max_depth = 1;
   ParseLimits tiny;
   tiny.max_message_bytes = 10;
-  const std::string nested =
-      headers + join({"Content-Type: multipart/mixed; boundary=a", "", "--a",
-                      "Content-Type: multipart/mixed; boundary=b", "", "--b",
-                      "Content-Type: multipart/mixed; boundary=c", "", "--c",
-                      "Content-Type: text/plain", "", "x", "--c--", "--b--", "--a--"});
+  const std::string nested = headers + join({"Content-Type: multipart/mixed; boundary=a", "", "--a",
+                                             "Content-Type: multipart/mixed; boundary=b", "", "--b",
+                                             "Content-Type: multipart/mixed; boundary=c", "", "--c",
+                                             "Content-Type: text/plain", "", "x", "--c--", "--b--", "--a--"});
   const std::vector<ErrorCase> rows = {
       {"empty-input", "", {}},
       {"no-header-block", "this is not a message at all", {}},
@@ -290,10 +293,8 @@ TEST(ParseMessage, ErrorsAreValues) {
 
 TEST(ParseMessage, DamageIsBlamedOnThePartThatRunsToTheEnd) {
   const std::string raw =
-      headers + join({"Content-Type: multipart/mixed; boundary=m", "", "--m",
-                      "Content-Type: text/plain", "", "intact", "--m",
-                      "Content-Type: application/pdf", "Content-Transfer-Encoding: base64", "",
-                      "JVBERi0x"});
+      headers + join({"Content-Type: multipart/mixed; boundary=m", "", "--m", "Content-Type: text/plain", "", "intact",
+                      "--m", "Content-Type: application/pdf", "Content-Transfer-Encoding: base64", "", "JVBERi0x"});
   const ParseResult result = parse_message(raw);
   ASSERT_TRUE(result.ok()) << result.error;
   ASSERT_EQ(result.message.root.children.size(), 2u);

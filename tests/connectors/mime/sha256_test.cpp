@@ -24,8 +24,7 @@ TEST(Sha256, StreamingEqualsOneShotAndObjectIsReusable) {
   const Sha256Digest raw = hasher.final_raw();
   EXPECT_EQ(to_hex(raw), sha256_hex(text));
   hasher.update("abc");
-  EXPECT_EQ(hasher.final_hex(),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(hasher.final_hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   Sha256 moved = std::move(hasher);
   moved.update("abc");
   EXPECT_EQ(moved.final_hex(), sha256_hex("abc"));
@@ -47,8 +46,7 @@ TEST(DecodedContentHasher, SameContentSameHashWhateverTheEncoding) {
       {"base64-one-line", "base64", test::base64_encode(content), content, false},
       {"base64-lf-4-col", "BASE64", test::base64_encode(content, 4, "\n"), content, false},
       {"binary", "binary", content, content, false},
-      {"qp-with-soft-breaks", "quoted-printable",
-       "%PDF-1.4=0D=0A=01=02=FF binary =00 t=\r\nail", content, false},
+      {"qp-with-soft-breaks", "quoted-printable", "%PDF-1.4=0D=0A=01=02=FF binary =00 t=\r\nail", content, false},
       {"base64-damaged", "base64", "JVBE*Ri0=", "%PDF-", true},
   };
   for (const HasherCase& row : rows) {
@@ -76,8 +74,7 @@ TEST(DecodedContentHasher, PrefixHashCoversFirst64KiB) {
   const DecodedDigest digest = hasher.finish();
   EXPECT_EQ(digest.size, content.size());
   EXPECT_EQ(digest.sha256_hex, sha256_hex(content));
-  EXPECT_EQ(digest.prefix_hex,
-            sha256_hex(std::string_view(content).substr(0, DecodedContentHasher::prefix_size)));
+  EXPECT_EQ(digest.prefix_hex, sha256_hex(std::string_view(content).substr(0, DecodedContentHasher::prefix_size)));
   EXPECT_FALSE(digest.damaged);
 }
 

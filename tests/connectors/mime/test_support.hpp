@@ -14,8 +14,7 @@ namespace mailprune::mime::test {
 // (0: one line) separated by `line_break`.
 inline std::string base64_encode(std::string_view bytes, std::size_t line_length = 0,
                                  std::string_view line_break = "\r\n") {
-  constexpr std::string_view alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string flat;
   for (std::size_t i = 0; i < bytes.size(); i += 3) {
     const std::size_t n = bytes.size() - i < 3 ? bytes.size() - i : 3;

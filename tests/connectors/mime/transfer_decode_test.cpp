@@ -25,7 +25,9 @@ struct DecodeCase {
   bool damaged;
 };
 
-std::ostream& operator<<(std::ostream& os, const DecodeCase& row) { return os << row.name; }
+std::ostream& operator<<(std::ostream& os, const DecodeCase& row) {
+  return os << row.name;
+}
 
 const TransferEncoding b64 = TransferEncoding::base64;
 const TransferEncoding qp = TransferEncoding::quoted_printable;
@@ -82,8 +84,7 @@ const std::vector<DecodeCase> decode_cases = {
     {"qp-double-equals", qp, "a==41", "a=A", true},
     // identity
     {"7bit-identity", identity, "abc\r\n=XX  \r\n", "abc\r\n=XX  \r\n", false},
-    {"binary-identity", identity, std::string("\x00\x01\xFF", 3), std::string("\x00\x01\xFF", 3),
-     false},
+    {"binary-identity", identity, std::string("\x00\x01\xFF", 3), std::string("\x00\x01\xFF", 3), false},
 };
 
 class TransferDecodeTable : public ::testing::TestWithParam<DecodeCase> {};

@@ -55,7 +55,8 @@ TEST(CliConfig, SecretsReachNeitherOutputNorLogs) {
 
 TEST(CliConfig, MissingSecretIsAConfigurationError) {
   Scratch scratch;
-  std::string path = config_for(scratch, "[database]\nurl = \"host=db\"\npassword_env = \"MAILPRUNE_TEST_NOT_SET_ANYWHERE\"\n");
+  std::string path =
+      config_for(scratch, "[database]\nurl = \"host=db\"\npassword_env = \"MAILPRUNE_TEST_NOT_SET_ANYWHERE\"\n");
   auto result = mailprune({"--config", path, "db", "migrate"});
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_TRUE(contains(result.output, path + ":4: key 'database.password_env'")) << result.output;

@@ -19,8 +19,8 @@ class Scratch {
   Scratch() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     // Short: the embedded cluster's socket path must stay under 108 bytes.
-    dir_ = std::filesystem::path("/tmp") / ("mp-" + std::string(info->name()).substr(0, 24) + "-" +
-                                            std::to_string(::getpid()));
+    dir_ = std::filesystem::path("/tmp") /
+           ("mp-" + std::string(info->name()).substr(0, 24) + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }

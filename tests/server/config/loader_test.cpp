@@ -53,13 +53,15 @@ TEST_P(ConfigErrors, NameFileLineAndKey) {
 INSTANTIATE_TEST_SUITE_P(
     Table, ConfigErrors,
     ::testing::Values(
-        ErrorCase{"misspelt_section", "data_dir = \"/x\"\n\n[databse]\nurl = \"\"\n", 3, "databse", "did you mean 'database'"},
+        ErrorCase{"misspelt_section", "data_dir = \"/x\"\n\n[databse]\nurl = \"\"\n", 3, "databse",
+                  "did you mean 'database'"},
         ErrorCase{"misspelt_key", "[database]\nulr = \"host=x\"\n", 2, "database.ulr", "did you mean 'database.url'"},
         ErrorCase{"unknown_key_far_from_any", "[log]\ncolour = true\n", 2, "log.colour", "unknown key"},
         ErrorCase{"wrong_type_string", "data_dir = 42\n", 1, "data_dir", "must be a string, not an integer"},
         ErrorCase{"wrong_type_table", "log = \"loud\"\n", 1, "log", "must be a table"},
         ErrorCase{"bad_choice", "[log]\nformat = \"xml\"\n", 2, "log.format", "not one of"},
-        ErrorCase{"missing_secret_env", "[database]\nurl = \"host=db\"\npassword_env = \"MAILPRUNE_TEST_SURELY_UNSET\"\n", 3,
+        ErrorCase{"missing_secret_env",
+                  "[database]\nurl = \"host=db\"\npassword_env = \"MAILPRUNE_TEST_SURELY_UNSET\"\n", 3,
                   "database.password_env", "MAILPRUNE_TEST_SURELY_UNSET is not set"},
         ErrorCase{"missing_secret_file", "[database]\npassword_file = \"/nonexistent/secret\"\n", 2,
                   "database.password_file", "cannot read secret file"},
@@ -91,7 +93,8 @@ TEST(Config, SecretFromEnvironmentIsReadButNeverRendered) {
   const std::string variable = unique("MAILPRUNE_TEST_PW");
   const std::string value = "pw-" + unique("marker");
   ::setenv(variable.c_str(), value.c_str(), 1);
-  Config config = parse_config("[database]\nurl = \"host=db.example dbname=mp\"\npassword_env = \"" + variable + "\"\n", "t.toml");
+  Config config =
+      parse_config("[database]\nurl = \"host=db.example dbname=mp\"\npassword_env = \"" + variable + "\"\n", "t.toml");
   ::unsetenv(variable.c_str());
   EXPECT_EQ(config.database.password.reveal(), value);
   std::string rendered = render_effective_config(config);

@@ -43,15 +43,18 @@ TEST_F(SourceConfigTest, DefaultsFollowTheTlsMode) {
 
 TEST_F(SourceConfigTest, ErrorsNameTheSourceIndex) {
   try {
-    parse_config("[[source]]\nname = \"a\"\nhost = \"h\"\nuser = \"u\"\npassword_env = \"MAILPRUNE_TEST_IMAP_PW\"\n"
-                 "[[source]]\nname = \"a\"\nhost = \"h\"\nuser = \"u\"\nmax_conections = 3\n",
-                 "s.toml");
+    parse_config(
+        "[[source]]\nname = \"a\"\nhost = \"h\"\nuser = \"u\"\npassword_env = \"MAILPRUNE_TEST_IMAP_PW\"\n"
+        "[[source]]\nname = \"a\"\nhost = \"h\"\nuser = \"u\"\nmax_conections = 3\n",
+        "s.toml");
     FAIL() << "expected errors";
   } catch (const ConfigException& e) {
     std::string all = e.what();
-    EXPECT_NE(all.find("s.toml:7: key 'source[1].name': another [[source]] is already named \"a\""), std::string::npos) << all;
+    EXPECT_NE(all.find("s.toml:7: key 'source[1].name': another [[source]] is already named \"a\""), std::string::npos)
+        << all;
     EXPECT_NE(all.find("key 'source[1].max_conections': unknown key (did you mean 'source[1].max_connections'?)"),
-              std::string::npos) << all;
+              std::string::npos)
+        << all;
     EXPECT_NE(all.find("key 'source[1].password_env': a secret is required"), std::string::npos) << all;
   }
 }
@@ -99,17 +102,20 @@ TEST_P(AgentsCsv, Parses) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, AgentsCsv,
-    ::testing::Values(
-        CsvCase{"excel_bom_crlf", "\xEF\xBB\xBF" "address,team\r\na@x,T1\r\nb@x,T2\r\n", 2, 0, ""},
-        CsvCase{"columns_any_order", "team,address\nT1,a@x\n", 1, 0, ""},
-        CsvCase{"quoted_comma_and_quote", "address,display_name\na@x,\"Dupont, \"\"Jo\"\"\"\n", 1, 0, ""},
-        CsvCase{"quoted_newline_counts_lines", "address,display_name\na@x,\"two\nlines\"\nb@x,,\n", 1, 4, "3 field(s)"},
-        CsvCase{"blank_lines_skipped", "address\n\na@x\n\n", 1, 0, ""},
-        CsvCase{"unknown_column", "address,equipe\n", 0, 1, "unknown column 'equipe'"},
-        CsvCase{"no_address_column", "team\nT\n", 0, 1, "no 'address' column"},
-        CsvCase{"bad_language", "address,language\na@x,de\nb@x,fr\n", 1, 2, "not fr or en"},
-        CsvCase{"duplicate_address", "address\na@x\na@x\n", 1, 3, "appears twice"},
-        CsvCase{"empty_file", "", 0, 1, "empty file"}),
+    ::testing::Values(CsvCase{"excel_bom_crlf",
+                              "\xEF\xBB\xBF"
+                              "address,team\r\na@x,T1\r\nb@x,T2\r\n",
+                              2, 0, ""},
+                      CsvCase{"columns_any_order", "team,address\nT1,a@x\n", 1, 0, ""},
+                      CsvCase{"quoted_comma_and_quote", "address,display_name\na@x,\"Dupont, \"\"Jo\"\"\"\n", 1, 0, ""},
+                      CsvCase{"quoted_newline_counts_lines", "address,display_name\na@x,\"two\nlines\"\nb@x,,\n", 1, 4,
+                              "3 field(s)"},
+                      CsvCase{"blank_lines_skipped", "address\n\na@x\n\n", 1, 0, ""},
+                      CsvCase{"unknown_column", "address,equipe\n", 0, 1, "unknown column 'equipe'"},
+                      CsvCase{"no_address_column", "team\nT\n", 0, 1, "no 'address' column"},
+                      CsvCase{"bad_language", "address,language\na@x,de\nb@x,fr\n", 1, 2, "not fr or en"},
+                      CsvCase{"duplicate_address", "address\na@x\na@x\n", 1, 3, "appears twice"},
+                      CsvCase{"empty_file", "", 0, 1, "empty file"}),
     [](const auto& row) { return std::string(row.param.name); });
 
 }  // namespace
@@ -136,9 +142,10 @@ TEST_F(SourceConfigTest, EwsSourceWithNtlmAndImpersonation) {
 
 TEST_F(SourceConfigTest, EwsOauth2NeedsItsKeysAndRejectsImapOnes) {
   try {
-    parse_config("[[source]]\nname = \"x\"\nkind = \"ews\"\nurl = \"https://h/EWS/Exchange.asmx\"\nauth = \"oauth2\"\n"
-                 "host = \"imap.example\"\n",
-                 "o.toml");
+    parse_config(
+        "[[source]]\nname = \"x\"\nkind = \"ews\"\nurl = \"https://h/EWS/Exchange.asmx\"\nauth = \"oauth2\"\n"
+        "host = \"imap.example\"\n",
+        "o.toml");
     FAIL() << "expected errors";
   } catch (const ConfigException& e) {
     std::string all = e.what();

@@ -92,15 +92,17 @@ TEST(Crawl, NewUidvalidityRescansTheFolder) {
   populate(fake);
   TestDb db(sample_agents());
   db.crawl(fake);
-  const auto old_uids = db.scalar("SELECT sum(uid) FROM message m JOIN folder f ON f.id = m.folder_id"
-                                  " WHERE f.name = 'INBOX' AND m.mailbox_id = (SELECT id FROM mailbox"
-                                  " WHERE address = 'bob@example.org')");
+  const auto old_uids = db.scalar(
+      "SELECT sum(uid) FROM message m JOIN folder f ON f.id = m.folder_id"
+      " WHERE f.name = 'INBOX' AND m.mailbox_id = (SELECT id FROM mailbox"
+      " WHERE address = 'bob@example.org')");
   fake.renumber("bob@example.org", "INBOX");
   fake.reset_counters();
   db.crawl(fake);
-  const auto new_uids = db.scalar("SELECT sum(uid) FROM message m JOIN folder f ON f.id = m.folder_id"
-                                  " WHERE f.name = 'INBOX' AND m.mailbox_id = (SELECT id FROM mailbox"
-                                  " WHERE address = 'bob@example.org')");
+  const auto new_uids = db.scalar(
+      "SELECT sum(uid) FROM message m JOIN folder f ON f.id = m.folder_id"
+      " WHERE f.name = 'INBOX' AND m.mailbox_id = (SELECT id FROM mailbox"
+      " WHERE address = 'bob@example.org')");
   EXPECT_EQ(new_uids, old_uids + 3 * 100);
   EXPECT_EQ(db.scalar("SELECT uidvalidity FROM folder f JOIN mailbox mb ON mb.id = f.mailbox_id"
                       " WHERE mb.address = 'bob@example.org' AND f.name = 'INBOX'"),
@@ -221,12 +223,11 @@ TEST(Crawl, RunsOfDeadProcessesAreMarkedInterrupted) {
     tx.commit();
   }
   db.crawl(fake);
-  EXPECT_EQ(db.scalar("SELECT count(*) FROM crawl_run WHERE status = 'interrupted' AND pid = " +
-                      std::to_string(dead_pid)),
-            1);
-  EXPECT_EQ(db.scalar("SELECT count(*) FROM crawl_run WHERE status = 'running' AND pid = " +
-                      std::to_string(::getppid())),
-            1);
+  EXPECT_EQ(
+      db.scalar("SELECT count(*) FROM crawl_run WHERE status = 'interrupted' AND pid = " + std::to_string(dead_pid)),
+      1);
+  EXPECT_EQ(
+      db.scalar("SELECT count(*) FROM crawl_run WHERE status = 'running' AND pid = " + std::to_string(::getppid())), 1);
 }
 
 }  // namespace

@@ -225,7 +225,8 @@ class FakeConnector : public connector::Connector {
       {
         std::lock_guard lock(owner_.mutex_);
         const FakeFolder& f = owner_.mailboxes_.at(mailbox_).folders.at(folder.name);
-        if (folder.uidvalidity != f.uidvalidity) throw ConnectorError(ConnectorError::Kind::refused, "UIDVALIDITY changed");
+        if (folder.uidvalidity != f.uidvalidity)
+          throw ConnectorError(ConnectorError::Kind::refused, "UIDVALIDITY changed");
         auto it = f.messages.find(message.uid);
         if (it == f.messages.end()) throw ConnectorError(ConnectorError::Kind::not_found, "no such UID");
         for (const auto& a : it->second.attachments) {

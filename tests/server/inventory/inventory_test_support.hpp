@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "db/database.hpp"
+#include "fake_connector.hpp"
 #include "harness/postgres_server.hpp"
 #include "inventory/crawl.hpp"
-#include "fake_connector.hpp"
 
 namespace mailprune::test {
 
@@ -109,24 +109,24 @@ inline std::string dump(const TestDb& db) {
   auto c = db.connect();
   pqxx::read_transaction tx(*c);
   std::string out;
-  for (const auto& r : tx.exec(
-           "SELECT mb.address, f.name, f.uidvalidity, f.message_count, f.message_bytes, f.attachment_count,"
-           " f.attachment_bytes FROM folder f JOIN mailbox mb ON mb.id = f.mailbox_id ORDER BY 1, 2")) {
+  for (const auto& r :
+       tx.exec("SELECT mb.address, f.name, f.uidvalidity, f.message_count, f.message_bytes, f.attachment_count,"
+               " f.attachment_bytes FROM folder f JOIN mailbox mb ON mb.id = f.mailbox_id ORDER BY 1, 2")) {
     for (const auto& field : r) out += (field.is_null() ? "-" : field.c_str()) + std::string("|");
     out += "\n";
   }
-  for (const auto& r : tx.exec(
-           "SELECT mb.address, f.name, m.uid, m.size, m.flags::text, m.seen, m.subject,"
-           " coalesce(string_agg(a.section || ':' || a.size || ':' || a.size_exact || ':' ||"
-           "   coalesce(encode(a.sha256, 'hex'), '-'), ',' ORDER BY a.section), '')"
-           " FROM message m JOIN folder f ON f.id = m.folder_id JOIN mailbox mb ON mb.id = m.mailbox_id"
-           " LEFT JOIN attachment a ON a.message_id = m.id GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3")) {
+  for (const auto& r :
+       tx.exec("SELECT mb.address, f.name, m.uid, m.size, m.flags::text, m.seen, m.subject,"
+               " coalesce(string_agg(a.section || ':' || a.size || ':' || a.size_exact || ':' ||"
+               "   coalesce(encode(a.sha256, 'hex'), '-'), ',' ORDER BY a.section), '')"
+               " FROM message m JOIN folder f ON f.id = m.folder_id JOIN mailbox mb ON mb.id = m.mailbox_id"
+               " LEFT JOIN attachment a ON a.message_id = m.id GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3")) {
     for (const auto& field : r) out += (field.is_null() ? "-" : field.c_str()) + std::string("|");
     out += "\n";
   }
-  for (const auto& r : tx.exec(
-           "SELECT address, folder_count, message_count, message_bytes, attachment_count, attachment_bytes"
-           " FROM mailbox ORDER BY address")) {
+  for (const auto& r :
+       tx.exec("SELECT address, folder_count, message_count, message_bytes, attachment_count, attachment_bytes"
+               " FROM mailbox ORDER BY address")) {
     for (const auto& field : r) out += field.c_str() + std::string("|");
     out += "\n";
   }
@@ -159,9 +159,9 @@ namespace mailprune::test {
 // same sizes with different prefixes; same prefix with different tails. See hashing_test.cpp for
 // the reads this must cost.
 struct Sample {
-  std::string d1 = content(150000, 1);  // 3 copies, > 64 KiB
-  std::string d2 = content(3000, 2);    // 3 copies, <= 64 KiB
-  std::string d3 = content(100000, 3);  // 2 copies
+  std::string d1 = content(150000, 1);        // 3 copies, > 64 KiB
+  std::string d2 = content(3000, 2);          // 3 copies, <= 64 KiB
+  std::string d3 = content(100000, 3);        // 2 copies
   std::map<std::string, std::uint64_t> uids;  // "m1" -> UID
 };
 
@@ -179,9 +179,11 @@ inline Sample populate(FakeConnector& fake) {
   s.uids["m3"] = fake.add("alice@example.org", "INBOX", msg("m3", {}));
   s.uids["m4"] = fake.add("alice@example.org", "Sent", msg("m4", {attachment("2", "report-copy.pdf", s.d1)}));
   s.uids["m5"] = fake.add("bob@example.org", "INBOX", msg("m5", {attachment("2", "report.pdf", s.d1)}));
-  s.uids["m6"] = fake.add("bob@example.org", "INBOX",
-                          msg("m6", {attachment("2", "data.csv", s.d3), attachment("3", "other.bin", content(100000, 4))}));
-  s.uids["m7"] = fake.add("bob@example.org", "INBOX", msg("m7", {attachment("2", "almost.csv", content(100000, 3, 7))}));
+  s.uids["m6"] =
+      fake.add("bob@example.org", "INBOX",
+               msg("m6", {attachment("2", "data.csv", s.d3), attachment("3", "other.bin", content(100000, 4))}));
+  s.uids["m7"] =
+      fake.add("bob@example.org", "INBOX", msg("m7", {attachment("2", "almost.csv", content(100000, 3, 7))}));
   s.uids["m8"] = fake.add("carol@example.org", "INBOX",
                           msg("m8", {attachment("2", "logo.png", s.d2), attachment("3", "logo2.png", s.d2)}));
   s.uids["m9"] = fake.add("carol@example.org", "Archive/2023", msg("m9", {attachment("2", "data.csv", s.d3)}));
