@@ -2,7 +2,7 @@
 # bench/crawl/run.sh: the crawl benchmark of issue 3 item 11, in one run (docs/benchmarks.md).
 #
 #   bench/crawl/run.sh [--users N] [--messages M] [--size-scale F] [--seed S] [--half-users K]
-#                      [--dir DIR] [--build DIR] [--results FILE] [--report]
+#                      [--compress on|off] [--dir DIR] [--build DIR] [--results FILE] [--report]
 #
 # Generates N mailboxes of M messages (tests/tools/mailgen.py through mailprune-sandbox; default
 # 20 x 2,000 at --size-scale 0.65, about 1.5 GB; reused when DIR already holds the same set),
@@ -10,16 +10,21 @@
 #   1. the ground truth of the set (tests/tools/inventory_truth.py: independent of mailprune);
 #   2. bench_imap_baseline --mode bodystructure, twice (the first pass warms Dovecot's caches,
 #      the second is the one used): the least a crawl can ask for;
-#   3. bench_imap_baseline --mode raw: every message whole = the server's raw byte rate (with
-#      COMPRESS=DEFLATE, as the crawl uses it; once more without, for information);
+#   3. bench_imap_baseline --mode raw: every message whole = the server's raw byte rate, with
+#      COMPRESS=DEFLATE and without (the limit uses the rate of the crawl's setting, the other is
+#      reported beside it);
 #   4. mailprune crawl --full into a fresh embedded PostgreSQL, timed, peak memory measured;
 #   5. mailprune crawl again with nothing changed (incremental), timed;
 #   6. mailprune report summary --format json, compared with the ground truth: a wrong inventory
 #      stops the benchmark before any speed is reported;
 #   7. mailprune crawl --full of the first K mailboxes (default N/2) into another fresh database:
 #      peak memory at two mailbox counts.
+# --compress on|off (default on): the source's `compress` key in the sandbox's mailprune.toml, set
+# before the baselines and crawls; the BODYSTRUCTURE baseline follows it. `off` keeps its files in
+# DIR/run-compress-off and DIR/results-compress-off.json, so both settings can be run on one set.
 # Then prints each figure against its target and writes everything to the results file (default
-# DIR/results.json). `--report` only recomputes the results from the files of the last run in DIR.
+# DIR/results.json). `--report` only recomputes the results from the files of the last run in DIR
+# (with the same --compress).
 # The machine is described by `bench/crawl/run.sh --machine`.
 #
 # Needs: a build with MAILPRUNE_BUILD_BENCH=ON (mailprune, mailprune-sandbox, bench_imap_baseline),
@@ -38,10 +43,11 @@ half_users=""
 dir=""
 build="${MAILPRUNE_BUILD_DIR:-$repo/build}"
 results=""
+compress=on
 inner=0
 report_only=0
 
-usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 machine() {
   echo "cores (nproc):   $(nproc)"
@@ -68,6 +74,7 @@ while [[ $# -gt 0 ]]; do
     --dir) dir=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
     --results) results=$2; shift 2 ;;
+    --compress) compress=$2; shift 2 ;;
     --inner) inner=1; shift ;;
     --report) report_only=1; shift ;;
     --machine) machine; exit 0 ;;
@@ -78,7 +85,10 @@ done
 
 [[ -n "$dir" ]] || dir="/tmp/mailprune-bench-${users}x${messages}-s${size_scale}"
 [[ -n "$half_users" ]] || half_users=$(( users / 2 > 0 ? users / 2 : 1 ))
-[[ -n "$results" ]] || results="$dir/results.json"
+[[ "$compress" == on || "$compress" == off ]] || { echo "run.sh: --compress takes on or off, not $compress" >&2; exit 2; }
+suffix=""
+[[ "$compress" == on ]] || suffix="-compress-off"
+[[ -n "$results" ]] || results="$dir/results$suffix.json"
 build=$(cd "$build" && pwd)
 mailprune="$build/server/cli/mailprune"
 sandbox="$build/tests/tools/mailprune-sandbox"
@@ -92,21 +102,35 @@ if [[ $inner -eq 0 && $report_only -eq 0 ]]; then
   command -v python3 >/dev/null || { echo "run.sh: python3 is missing" >&2; exit 1; }
   mkdir -p "$dir"
   echo "== machine"; machine | tee "$dir/machine.txt"
-  echo "== sandbox: $users users x $messages messages, size scale $size_scale, in $dir"
+  echo "== sandbox: $users users x $messages messages, size scale $size_scale, in $dir (compress $compress)"
   # The sandbox generates (or reuses) the set, starts Dovecot, loads it, writes mailprune.toml, then
   # runs this script again inside it (--inner) with MAILPRUNE_CONFIG set; one Dovecot for every step.
   exec "$sandbox" --dir "$dir" --users "$users" --messages "$messages" --size-scale "$size_scale" --seed "$seed" \
     -- "${BASH_SOURCE[0]}" --inner --users "$users" --messages "$messages" --size-scale "$size_scale" \
-    --seed "$seed" --half-users "$half_users" --dir "$dir" --build "$build" --results "$results"
+    --seed "$seed" --half-users "$half_users" --dir "$dir" --build "$build" --results "$results" \
+    --compress "$compress"
 fi
 
-out="$dir/run"
+out="$dir/run$suffix"
 if [[ $report_only -eq 0 ]]; then
 # ---- inside the sandbox ----
 config="$MAILPRUNE_CONFIG"
 rm -rf "$out" "$dir/data" "$dir/data-half"
 mkdir -p "$out"
 now() { date +%s.%N; }
+
+# The source's compress key, set (or added right under [[source]]) before anything connects; the
+# half-scope config below is derived from this file and inherits it.
+compress_value=$([[ "$compress" == on ]] && echo true || echo false)
+if grep -q '^compress[[:space:]]*=' "$config"; then
+  sed -i "s/^compress[[:space:]]*=.*/compress = $compress_value/" "$config"
+else
+  sed -i "/^\[\[source\]\]/a compress = $compress_value" "$config"
+fi
+[[ $(grep -c "^compress = $compress_value\$" "$config") -eq 1 ]] || { echo "run.sh: could not set compress in $config" >&2; exit 1; }
+echo "$compress" >"$out/compress"
+bs_flags=()
+[[ "$compress" == on ]] || bs_flags=(--no-compress)
 
 # Runs mailprune with GNU time and samples the process's own VmHWM (peak RSS of mailprune alone:
 # /usr/bin/time's figure is the largest of the process and the children it waited for, pg_ctl and
@@ -143,16 +167,16 @@ echo "== ground truth (tests/tools/inventory_truth.py)"
 python3 "$repo/tests/tools/inventory_truth.py" "$dir/mail" >"$out/truth.json"
 cat "$out/truth.json"; echo
 
-echo "== baseline: UID FETCH 1:* (BODYSTRUCTURE) per folder (pass 1 warms Dovecot's caches; pass 2 is used)"
-"$baseline" --mode bodystructure --config "$config" >"$out/bodystructure-cold.json"
+echo "== baseline: UID FETCH 1:* (BODYSTRUCTURE) per folder (pass 1 warms Dovecot's caches; pass 2 is used; compress $compress)"
+"$baseline" --mode bodystructure "${bs_flags[@]}" --config "$config" >"$out/bodystructure-cold.json"
 cat "$out/bodystructure-cold.json"
-"$baseline" --mode bodystructure --config "$config" >"$out/bodystructure.json"
+"$baseline" --mode bodystructure "${bs_flags[@]}" --config "$config" >"$out/bodystructure.json"
 cat "$out/bodystructure.json"
 
 echo "== baseline: UID FETCH 1:* (BODY.PEEK[]) per folder, streamed and dropped"
 "$baseline" --mode raw --config "$config" >"$out/raw.json"
 cat "$out/raw.json"
-# For information only (the limit uses the crawl's own setting, COMPRESS on): the same without it.
+# The same without COMPRESS (the limit uses the rate of the crawl's setting; both are reported).
 "$baseline" --mode raw --no-compress --config "$config" >"$out/raw-plain.json"
 cat "$out/raw-plain.json"
 
@@ -177,10 +201,12 @@ timed_mailprune crawl-half --config "$half_config" crawl --full
 fi
 
 echo "== results"
-python3 - "$out" "$results" "$users" "$messages" "$size_scale" "$half_users" <<'PY'
+[[ -f "$out/compress" ]] && compress=$(cat "$out/compress")
+python3 - "$out" "$results" "$users" "$messages" "$size_scale" "$half_users" "$compress" <<'PY'
 import json, re, sys
 
-out, results_path, users, messages, size_scale, half_users = sys.argv[1:7]
+out, results_path, users, messages, size_scale, half_users, compress = sys.argv[1:8]
+compress_on = compress == "on"
 def load(name):
     with open(f"{out}/{name}") as f:
         return json.load(f)
@@ -208,7 +234,7 @@ def crawl_figures(name):
     f["inventory_bytes_received"] = parse_bytes(m[1]) if m else None
     f["hashing_bytes_received"] = parse_bytes(m[2]) if m else None
     f["bytes_hashed"] = parse_bytes(re.search(r"([\d.]+ [kMGTP]?B) hashed", line)[1])
-    m = re.search(r"(\d+) round trips", line)  # not printed yet: see docs/benchmarks.md
+    m = re.search(r"(\d+) round trips", line)  # crawl sessions only (not hashing, not logins)
     f["round_trips"] = int(m[1]) if m else None
     f["errors"] = int(re.search(r"(\d+) errors", line)[1])
     f["seconds"] = parse_duration(line.rsplit(", ", 1)[1])
@@ -235,12 +261,15 @@ if mismatch:
 
 mailbox_bytes = truth["message_bytes"]
 colliding = truth["size_colliding_bytes"]
-raw_rate = raw["message_bytes"] / raw["seconds"]
+raw_compress_rate = raw["message_bytes"] / raw["seconds"]
+raw_plain_rate = raw_plain["message_bytes"] / raw_plain["seconds"]
+raw_rate = raw_compress_rate if compress_on else raw_plain_rate  # the crawl's own setting
 limit = bs["seconds"] + colliding / raw_rate
 r = {
     "set": {"users": int(users), "messages_per_user": int(messages), "size_scale": float(size_scale),
             "messages": truth["messages"], "mailbox_bytes": mailbox_bytes, "attachments": truth["attachments"],
             "size_colliding_attachments": truth["size_colliding_attachments"], "size_colliding_bytes": colliding},
+    "compress": compress_on,
     "correct": True,
     "baseline_bodystructure": bs, "baseline_bodystructure_cold": bs_cold, "baseline_raw": raw,
     "baseline_raw_without_compress": raw_plain,
@@ -253,8 +282,12 @@ fig["speed_limit_seconds"] = limit
 fig["crawl_seconds"] = full["seconds"]
 fig["crawl_wall_seconds"] = full["wall_seconds"]
 fig["crawl_pct_of_speed_limit"] = 100 * limit / full["seconds"]
-# For information: the same limit at the byte rate the server reaches without COMPRESS.
-raw_plain_rate = raw_plain["message_bytes"] / raw_plain["seconds"]
+# Both comparisons: the limit at the rate the server reaches with COMPRESS and without it (one of
+# them is the one above). The BODYSTRUCTURE term is the crawl's setting in both.
+fig["compress"] = compress_on
+fig["raw_byte_rate_with_compress"] = raw_compress_rate
+fig["speed_limit_with_compress_seconds"] = bs["seconds"] + colliding / raw_compress_rate
+fig["crawl_pct_of_speed_limit_with_compress"] = 100 * fig["speed_limit_with_compress_seconds"] / full["seconds"]
 fig["raw_byte_rate_without_compress"] = raw_plain_rate
 fig["speed_limit_without_compress_seconds"] = bs["seconds"] + colliding / raw_plain_rate
 fig["crawl_pct_of_speed_limit_without_compress"] = 100 * fig["speed_limit_without_compress_seconds"] / full["seconds"]
@@ -263,6 +296,7 @@ fig["inventory_traffic_pct"] = 100 * inv / mailbox_bytes if inv is not None else
 fig["hashing_content_vs_colliding"] = full["bytes_hashed"] / colliding if colliding else None
 fig["hashing_traffic_vs_colliding"] = (full["hashing_bytes_received"] / colliding
                                        if colliding and full["hashing_bytes_received"] is not None else None)
+fig["repeat_round_trips"] = repeat["round_trips"]
 fig["repeat_round_trips_per_mailbox"] = (repeat["round_trips"] / repeat["mailboxes"]
                                          if repeat["round_trips"] is not None else None)
 fig["repeat_bytes_pct_of_first"] = 100 * repeat["bytes_received"] / full["bytes_received"]
@@ -277,7 +311,7 @@ r["figures"] = fig
 def verdict(value, ok):
     return "n/a" if value is None else ("met" if ok(value) else "NOT met")
 targets = [
-    ("crawl time vs speed limit", fig["crawl_pct_of_speed_limit"], "%", ">= 50%", lambda v: v >= 50),
+    (f"crawl time vs speed limit (compress {compress})", fig["crawl_pct_of_speed_limit"], "%", ">= 50%", lambda v: v >= 50),
     ("inventory traffic / mailbox bytes", fig["inventory_traffic_pct"], "%", "<= 3%", lambda v: v <= 3),
     ("hashing bytes / size-colliding bytes", fig["hashing_content_vs_colliding"], "x", "<= 1.1x", lambda v: v <= 1.1),
     ("repeat crawl round trips / mailbox", fig["repeat_round_trips_per_mailbox"], "", "<= 1", lambda v: v <= 1),
@@ -291,13 +325,16 @@ with open(results_path, "w") as f:
 
 print(f"set: {truth['messages']} messages, {mailbox_bytes/1e6:.1f} MB in {users} mailboxes; "
       f"{truth['size_colliding_attachments']} size-colliding attachments, {colliding/1e6:.1f} MB")
-print(f"BODYSTRUCTURE client: {bs['seconds']:.2f} s (first pass {bs_cold['seconds']:.2f} s); raw: "
-      f"{raw['message_bytes']/1e6:.1f} MB in {raw['seconds']:.2f} s = {raw_rate/1e6:.1f} MB/s "
-      f"({raw['bytes_received']/1e6:.1f} MB on the wire with COMPRESS; without it "
-      f"{raw_plain['message_bytes']/raw_plain['seconds']/1e6:.1f} MB/s)")
-print(f"speed limit: {bs['seconds']:.2f} + {colliding/1e6:.1f} MB / {raw_rate/1e6:.1f} MB/s = {limit:.2f} s "
-      f"(without COMPRESS: {fig['speed_limit_without_compress_seconds']:.2f} s, the crawl at "
-      f"{fig['crawl_pct_of_speed_limit_without_compress']:.1f}% of it)")
+print(f"compress: {compress} (the crawl's setting; the BODYSTRUCTURE client follows it)")
+print(f"BODYSTRUCTURE client: {bs['seconds']:.2f} s (first pass {bs_cold['seconds']:.2f} s); raw with COMPRESS: "
+      f"{raw['message_bytes']/1e6:.1f} MB in {raw['seconds']:.2f} s = {raw_compress_rate/1e6:.1f} MB/s "
+      f"({raw['bytes_received']/1e6:.1f} MB on the wire); without it: {raw_plain['seconds']:.2f} s = "
+      f"{raw_plain_rate/1e6:.1f} MB/s")
+print(f"speed limit at the crawl's setting: {bs['seconds']:.2f} + {colliding/1e6:.1f} MB / {raw_rate/1e6:.1f} MB/s "
+      f"= {limit:.2f} s; at the COMPRESS rate {fig['speed_limit_with_compress_seconds']:.2f} s (crawl at "
+      f"{fig['crawl_pct_of_speed_limit_with_compress']:.1f}%), at the uncompressed rate "
+      f"{fig['speed_limit_without_compress_seconds']:.2f} s (crawl at "
+      f"{fig['crawl_pct_of_speed_limit_without_compress']:.1f}%)")
 print(f"crawl --full: {full['seconds']:.1f} s (wall {full['wall_seconds']:.1f} s), "
       f"{fig['messages_per_second']:.0f} messages/s; {full['summary_line']}")
 print(f"repeat crawl: {repeat['summary_line']}")
