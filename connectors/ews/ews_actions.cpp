@@ -1,5 +1,7 @@
 #include "ews/ews_actions.hpp"
 
+#include "mime/charset.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -49,26 +51,6 @@ bool stale(const connector::MessageRef& message, const Item& item) {
   return !message.change_key.empty() && item.id.change_key != message.change_key;
 }
 
-std::string utf8(std::uint32_t cp) {
-  std::string out;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-  return out;
-}
-
 // Undoes what xml_escape(text, true) wrote: the five entities and decimal/hex character references.
 std::string unescape(std::string_view text) {
   std::string out;
@@ -113,7 +95,8 @@ std::string unescape(std::string_view text) {
         out += text[i++];
         continue;
       }
-      replacement = utf8(static_cast<std::uint32_t>(code));
+      replacement.clear();
+      mime::append_utf8(replacement, static_cast<std::uint32_t>(code));
     } else {
       out += text[i++];
       continue;

@@ -1,5 +1,7 @@
 #include "ews/requests.hpp"
 
+#include "mime/charset.hpp"
+
 #include <algorithm>
 #include <array>
 #include <stdexcept>
@@ -16,24 +18,6 @@ constexpr std::array<std::string_view, 19> kVersions = {
 std::size_t version_rank(std::string_view version) {
   const auto it = std::find(kVersions.begin(), kVersions.end(), version);
   return it == kVersions.end() ? kVersions.size() : static_cast<std::size_t>(it - kVersions.begin());
-}
-
-void append_code_point(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // Decodes one UTF-8 sequence at text[i]; returns the code point (0xFFFD when invalid) and advances i.
@@ -393,7 +377,7 @@ std::string xml_escape(std::string_view text, bool attribute) {
     if (c >= 0x80) {
       std::uint32_t cp = next_code_point(text, i);
       if (!allowed_in_xml(cp)) cp = 0xFFFD;
-      append_code_point(out, cp);
+      mime::append_utf8(out, cp);
       continue;
     }
     ++i;
@@ -424,7 +408,7 @@ std::string xml_escape(std::string_view text, bool attribute) {
           if (c == 0x7F) {
             out += static_cast<char>(c);  // DEL is allowed in XML 1.0
           } else {
-            append_code_point(out, 0xFFFD);
+            mime::append_utf8(out, 0xFFFD);
           }
         } else {
           out += static_cast<char>(c);

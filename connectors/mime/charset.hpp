@@ -9,6 +9,7 @@
 // multi-byte source charsets that map to supplementary planes).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,9 @@ bool is_valid_utf8(std::string_view bytes);
 
 // Each byte taken as the Unicode code point of the same value (ISO-8859-1), encoded as UTF-8.
 std::string latin1_to_utf8(std::string_view bytes);
+
+// Appends the UTF-8 encoding of one Unicode code point (at most U+10FFFF).
+void append_utf8(std::string& out, std::uint32_t code_point);
 
 // INVENTORY.md rule 5, last step: `bytes` unchanged when valid UTF-8, otherwise taken as
 // Latin-1. Pure ASCII is unchanged either way.
