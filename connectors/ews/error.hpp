@@ -22,6 +22,8 @@
 #include <utility>
 #include <variant>
 
+#include "interface/result.hpp"
+
 namespace mailprune::ews {
 
 enum class ErrorKind {
@@ -77,24 +79,8 @@ struct ParseError {
   [[nodiscard]] std::string describe() const;
 };
 
-// Either a T or an E. Deliberately tiny (no std::expected in C++20).
-template <class T, class E>
-class Result {
- public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Result(E error) : value_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
-  [[nodiscard]] bool ok() const noexcept { return value_.index() == 0; }
-  explicit operator bool() const noexcept { return ok(); }
-  T& value() & { return std::get<0>(value_); }
-  const T& value() const& { return std::get<0>(value_); }
-  T&& value() && { return std::get<0>(std::move(value_)); }
-  T* operator->() { return &std::get<0>(value_); }
-  const T* operator->() const { return &std::get<0>(value_); }
-  [[nodiscard]] const E& error() const { return std::get<1>(value_); }
-
- private:
-  std::variant<T, E> value_;
-};
+// Either a T or an E (connectors/interface/result.hpp).
+using connector::Result;
 
 template <class T>
 using Parsed = Result<T, ParseError>;

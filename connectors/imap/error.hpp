@@ -22,6 +22,8 @@
 #include <utility>
 #include <variant>
 
+#include "interface/result.hpp"
+
 namespace mailprune::imap {
 
 enum class ErrorKind {
@@ -76,23 +78,8 @@ struct Error {
 Error make_error(ErrorKind kind, std::string message, std::string code = {});
 Error error_from(const ParseError& parse_error);
 
-// Result of a parser: either a T or a ParseError. Deliberately tiny (no std::expected in C++20).
+// Result of a parser: either a T or a ParseError.
 template <class T>
-class Parsed {
- public:
-  Parsed(T value) : value_(std::move(value)) {}           // NOLINT(google-explicit-constructor)
-  Parsed(ParseError error) : value_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
-  [[nodiscard]] bool ok() const noexcept { return value_.index() == 0; }
-  explicit operator bool() const noexcept { return ok(); }
-  T& value() & { return std::get<0>(value_); }
-  const T& value() const& { return std::get<0>(value_); }
-  T&& value() && { return std::get<0>(std::move(value_)); }
-  T* operator->() { return &std::get<0>(value_); }
-  const T* operator->() const { return &std::get<0>(value_); }
-  [[nodiscard]] const ParseError& error() const { return std::get<1>(value_); }
-
- private:
-  std::variant<T, ParseError> value_;
-};
+using Parsed = connector::Result<T, ParseError>;
 
 }  // namespace mailprune::imap
