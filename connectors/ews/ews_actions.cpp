@@ -21,12 +21,7 @@ constexpr std::string_view kAttachmentMeta = "mailprune-attachment";
 constexpr std::string_view kProvenanceMeta = "mailprune-provenance";
 
 [[noreturn]] void fail(std::string_view operation, const Status& status) {
-  Error error;
-  error.kind = ErrorKind::response;
-  error.code = status.code;
-  error.message = status.message_text;
-  error.operation = std::string(operation);
-  throw connector_error(error);
+  throw connector_error(status_error(operation, status));
 }
 
 const ResponseMessage& first_message(const Response& response, std::string_view operation) {

@@ -60,6 +60,15 @@ class EwsConnector final : public connector::Connector {
 
 }  // namespace
 
+Error status_error(std::string_view operation, const Status& status) {
+  Error error;
+  error.kind = ErrorKind::response;
+  error.code = status.code;
+  error.message = status.message_text;
+  error.operation = std::string(operation);
+  return error;
+}
+
 connector::ConnectorError connector_error(const Error& error) {
   const std::string message = error.describe();
   if (error.authentication()) return ConnectorError(ConnectorError::Kind::authentication, message);

@@ -26,8 +26,10 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "ews/error.hpp"
+#include "ews/responses.hpp"
 #include "ews/transport.hpp"
 #include "interface/connector.hpp"
 
@@ -71,5 +73,9 @@ std::unique_ptr<connector::Connector> make_ews_connector(EwsSettings settings);
 
 // The ConnectorError for an ews::Error (mapping above).
 connector::ConnectorError connector_error(const Error& error);
+
+// The Error for a ResponseMessage that did not succeed: its ResponseCode and MessageText, and the
+// operation that got it.
+Error status_error(std::string_view operation, const Status& status);
 
 }  // namespace mailprune::ews

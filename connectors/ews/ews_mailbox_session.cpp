@@ -85,12 +85,7 @@ std::vector<Folder> EwsMailboxSession::folder_tree() {
     const Response& response = result.value();
     for (const ResponseMessage& message : response.messages) {
       if (!message.status.ok()) {
-        Error error;
-        error.kind = ErrorKind::response;
-        error.code = message.status.code;
-        error.message = message.status.message_text;
-        error.operation = "SyncFolderHierarchy";
-        throw connector_error(error);
+        throw connector_error(status_error("SyncFolderHierarchy", message.status));
       }
       for (const FolderChange& change : message.folder_changes) {
         if (change.kind != ChangeKind::remove) folders.push_back(change.folder);
@@ -107,12 +102,7 @@ std::vector<Folder> EwsMailboxSession::folder_tree() {
     if (response.messages.empty()) break;
     const ResponseMessage& message = response.messages[0];
     if (!message.status.ok()) {
-      Error failure;
-      failure.kind = ErrorKind::response;
-      failure.code = message.status.code;
-      failure.message = message.status.message_text;
-      failure.operation = "FindFolder";
-      throw connector_error(failure);
+      throw connector_error(status_error("FindFolder", message.status));
     }
     folders.insert(folders.end(), message.folders.begin(), message.folders.end());
     if (message.includes_last_in_range.value_or(true) || message.folders.empty()) break;
@@ -169,12 +159,7 @@ connector::FolderState EwsMailboxSession::crawl_folder(const connector::FolderSt
     if (!result) return result;
     // A ResponseMessage error is this folder's error.
     if (!result->messages.empty() && !result->messages[0].status.ok()) {
-      Error error;
-      error.kind = ErrorKind::response;
-      error.code = result->messages[0].status.code;
-      error.message = result->messages[0].status.message_text;
-      error.operation = "SyncFolderItems";
-      return error;
+      return status_error("SyncFolderItems", result->messages[0].status);
     }
     if (result->messages.empty()) {
       Error error;
@@ -233,12 +218,7 @@ connector::FolderState EwsMailboxSession::find_item_crawl(const connector::Folde
     if (response.messages.empty()) break;
     const ResponseMessage& message = response.messages[0];
     if (!message.status.ok()) {
-      Error error;
-      error.kind = ErrorKind::response;
-      error.code = message.status.code;
-      error.message = message.status.message_text;
-      error.operation = "FindItem";
-      throw connector_error(error);
+      throw connector_error(status_error("FindItem", message.status));
     }
     std::vector<ItemId> ids;
     for (const Item& item : message.items) ids.push_back(ItemId{item.id.id, {}});
@@ -337,12 +317,7 @@ bool EwsMailboxSession::read_attachment(const connector::FolderState& /*folder*/
   if (response.messages.empty()) throw ConnectorError(ConnectorError::Kind::protocol, "GetAttachment: no answer");
   const ResponseMessage& message = response.messages[0];
   if (!message.status.ok()) {
-    Error error;
-    error.kind = ErrorKind::response;
-    error.code = message.status.code;
-    error.message = message.status.message_text;
-    error.operation = "GetAttachment";
-    throw connector_error(error);
+    throw connector_error(status_error("GetAttachment", message.status));
   }
   if (message.attachments.empty()) {
     throw ConnectorError(ConnectorError::Kind::not_found, "GetAttachment: no attachment " + section);
