@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,13 @@ enum class Outcome {
   changed,    // the message changed since it was crawled (change_key): nothing done
   not_found,  // the message (or attachment) is not there any more: nothing done
 };
+
+// The journal's view inside detach()/reattach(): called after each step has been carried out on
+// the server, with the message it concerns (for `uploaded` and `verified`: the new message; for
+// `original_removed`: the old one). The caller records the step durably before returning; an
+// exception thrown from the hook aborts the action right there (what a crash would do).
+enum class ActionStep { uploaded, verified, original_removed };
+using StepHook = std::function<void(ActionStep step, const MessageRef& message)>;
 
 // One attachment to take out of a message, and what is left in its place for a person.
 struct Detachment {
@@ -48,6 +56,26 @@ struct DetachRequest {
   // replacement; EWS: extended properties or the notice's own content). Name: value pairs.
   std::vector<std::pair<std::string, std::string>> provenance;
   std::string action_id;  // unique per action; makes retries idempotent
+  StepHook on_step;       // may be empty
+};
+
+// Puts detached attachments back (undo): each notice part that detach() left is replaced by the
+// original part, rebuilt from its MIME header as it was and its decoded content (re-encoded with
+// the header's Content-Transfer-Encoding), so the attachment's decoded bytes are identical.
+struct Reattachment {
+  std::string section;          // the original attachment's section (Detachment::section)
+  std::string original_header;  // the part's MIME header fields as they were, CRLF-terminated, no blank line
+  std::string content;          // decoded content (verified against its SHA-256 by the caller)
+  std::string file_name;
+  std::string content_type;
+};
+
+struct ReattachRequest {
+  MessageRef message;  // the message as detach() left it (DetachResult::message)
+  std::vector<Reattachment> reattachments;
+  std::string detach_action_id;  // the DetachRequest::action_id being undone
+  std::string action_id;         // this undo's own id (idempotence, as for detach)
+  StepHook on_step;              // may be empty
 };
 
 struct DetachResult {
@@ -71,6 +99,12 @@ class MailboxActions {
   virtual ~MailboxActions() = default;
 
   virtual DetachResult detach(const FolderState& folder, const DetachRequest& request) = 0;
+
+  // Undo of detach(): same safety contract (the restored message is verified before the one
+  // with notices is removed). A connector that cannot put attachments back refuses.
+  virtual DetachResult reattach(const FolderState& /*folder*/, const ReattachRequest& /*request*/) {
+    throw ConnectorError(ConnectorError::Kind::refused, "this connector cannot put detached attachments back");
+  }
 
   // Moves a message to `target_folder` (decoded, '/' separator), created when missing.
   virtual MoveResult move(const FolderState& folder, const MessageRef& message, const std::string& target_folder,

@@ -46,10 +46,13 @@ struct FolderState {
 // EWS ItemId. `change_key` is the version the crawl saw (IMAP MODSEQ in decimal, EWS ChangeKey;
 // "" when the server offers none): actions use it to skip a message someone changed meanwhile
 // (UNCHANGEDSINCE, ChangeKey conflicts) instead of overwriting it.
+// `message_id` (the Message-ID header, "" when none) lets an action retried from a new process
+// find the copy an earlier attempt made in another folder after its reply was lost.
 struct MessageRef {
   std::uint64_t uid = 0;
   std::string item_id;
   std::string change_key;
+  std::string message_id;
 };
 
 using Sha256 = std::array<std::uint8_t, 32>;
@@ -159,10 +162,20 @@ class MailboxSession {
     });
   }
 
+  // The MIME header fields of one part exactly as they are in the message (IMAP
+  // BODY.PEEK[<section>.MIME]), CRLF-terminated, without the blank line that ends them: what undo
+  // needs to put a detached attachment back as it was (actions.hpp Reattachment::original_header).
+  // Throws ConnectorError not_found when the message or part is gone; this default refuses (a
+  // connector whose attachments have no MIME header, such as EWS).
+  virtual std::string read_part_header(const FolderState& /*folder*/, const MessageRef& /*message*/,
+                                       const std::string& /*section*/) {
+    throw ConnectorError(ConnectorError::Kind::refused, "this connector cannot read a part's MIME header");
+  }
+
   virtual TrafficStats traffic() const = 0;
 
   // What can be done to this mailbox (actions.hpp), or null for a connector that can only
-  // inventory (so far the IMAP connector: its actions come with the policy engine's apply step).
+  // inventory. Owned by the session (IMAP: imap/imap_actions.hpp; EWS: ews/ews_actions.hpp).
   virtual MailboxActions* actions() { return nullptr; }
 };
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -163,7 +164,9 @@ class TreeBuilder {
   }
 
   bool build_multipart(GMimeMultipart* multipart, MimePart& part, std::size_t depth) {
-    const char* boundary = g_mime_multipart_get_boundary(multipart);
+    // Not g_mime_multipart_get_boundary(): on a multipart without one it invents a boundary and
+    // re-encodes the Content-Type, which GMime 3.2 cannot always do (see parameter_name_error()).
+    const char* boundary = g_mime_object_get_content_type_parameter(GMIME_OBJECT(multipart), "boundary");
     const bool closed = boundary != nullptr && has_close_delimiter(boundary);
     if (!closed) {
       out_.damaged = true;
@@ -190,6 +193,14 @@ class TreeBuilder {
     const std::string delimiter = "--" + std::string(boundary) + "--";
     if (raw_.substr(0, delimiter.size()) == delimiter) return true;
     return raw_.find("\n" + delimiter) != std::string_view::npos;
+  }
+
+  // A delimiter of an enclosing multipart ("--boundary") starts at `at`.
+  bool delimiter_at(std::size_t at) const {
+    return std::any_of(boundaries_.begin(), boundaries_.end(), [&](const std::string& boundary) {
+      return raw_.size() - at >= boundary.size() + 2 && raw_.compare(at, 2, "--") == 0 &&
+             raw_.compare(at + 2, boundary.size(), boundary) == 0;
+    });
   }
 
   // Where the body of a part that starts at or after `from` ends: before the CRLF/LF of the
@@ -252,14 +263,29 @@ class TreeBuilder {
     // The content stream is a window on the input; where it ends tells truncation.
     const gint64 bound_end = stream->bound_end;
     const std::size_t end = bound_end < 0 ? raw_.size() : static_cast<std::size_t>(bound_end);
-    hash_leaf_with(part, end, [stream](auto&& consume) {
+    // GMime leaves in the content the CR of the CRLF before a close delimiter that ends the input
+    // with no line break of its own ("last\r\n--b--" at the very end); RFC 2046 gives that CRLF
+    // to the delimiter, as body_end() does.
+    const bool stray_cr =
+        end > 0 && end < raw_.size() && raw_[end - 1] == '\r' && raw_[end] == '\n' && delimiter_at(end + 1);
+    hash_leaf_with(part, end, [stream, stray_cr](auto&& consume) {
       g_mime_stream_reset(stream);
       std::array<char, 64 * 1024> buffer{};
+      std::optional<char> held;  // the last byte read, held back while it may be the stray CR
       while (true) {
         const gssize n = g_mime_stream_read(stream, buffer.data(), buffer.size());
         if (n <= 0) break;
-        consume(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+        std::string_view chunk(buffer.data(), static_cast<std::size_t>(n));
+        if (!stray_cr) {
+          consume(chunk);
+          continue;
+        }
+        if (held) consume(std::string_view(&*held, 1));
+        held = chunk.back();
+        chunk.remove_suffix(1);
+        if (!chunk.empty()) consume(chunk);
       }
+      if (held && *held != '\r') consume(std::string_view(&*held, 1));
     });
   }
 
@@ -310,6 +336,75 @@ class TreeBuilder {
   std::string error_;
 };
 
+// GMime 3.2 re-encoding a parameter list (g_mime_param_list_encode) splits an RFC 2231 value into
+// pieces of (76 - (name length + 6)) bytes, backing off to a '%'; with a name of 68 to 70 bytes a
+// piece makes no progress and the loop appends "name*N*=" until memory runs out. The name GMime
+// keeps is the raw one converted to UTF-8 (up to 3 bytes per 8-bit byte). parse() never asks
+// GMime to re-encode, but no such name reaches GMime either: Content-Type and
+// Content-Disposition lines anywhere in the input (a body line that looks like one counts too)
+// are checked before parsing. Real parameter names are short tokens ("filename*12*").
+std::string parameter_name_error(std::string_view raw, const ParseLimits& limits) {
+  // "Content-Type:" or "Content-Type :" at the start of `line`: the offset after the colon, or 0.
+  const auto field_value_at = [](std::string_view line, std::string_view name) -> std::size_t {
+    if (!ascii::equals_ignoring_case(line.substr(0, name.size()), name)) return 0;
+    std::size_t at = name.size();
+    while (at < line.size() && (line[at] == ' ' || line[at] == '\t')) ++at;
+    return at < line.size() && line[at] == ':' ? at + 1 : 0;
+  };
+  for (std::size_t pos = 0; pos < raw.size();) {
+    std::size_t line_end = raw.find('\n', pos);
+    line_end = line_end == std::string_view::npos ? raw.size() : line_end + 1;
+    const std::string_view line = raw.substr(pos, line_end - pos);
+    const std::size_t type_value = field_value_at(line, "content-type");
+    const std::size_t disposition_value = type_value == 0 ? field_value_at(line, "content-disposition") : 0;
+    const bool is_type = type_value != 0;
+    const bool is_disposition = disposition_value != 0;
+    if (!is_type && !is_disposition) {
+      pos = line_end;
+      continue;
+    }
+    // The field with its continuation lines.
+    std::size_t field_end = line_end;
+    while (field_end < raw.size() && (raw[field_end] == ' ' || raw[field_end] == '\t')) {
+      const std::size_t next = raw.find('\n', field_end);
+      field_end = next == std::string_view::npos ? raw.size() : next + 1;
+    }
+    const std::size_t value_begin = pos + (is_type ? type_value : disposition_value);
+    // Every "name=" after a ';' outside quotes (no cap on their number, unlike parse_header_value).
+    const std::string_view value = raw.substr(value_begin, field_end - value_begin);
+    bool quoted = false;
+    std::size_t weighted = 0;  // of the current name
+    bool in_name = false;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      const char c = value[i];
+      if (quoted) {
+        if (c == '\\') ++i;
+        if (c == '"') quoted = false;
+        continue;
+      }
+      if (c == '"') {
+        quoted = true;
+        in_name = false;
+      } else if (c == ';') {
+        in_name = true;
+        weighted = 0;
+      } else if (c == '=') {
+        in_name = false;
+      } else if (in_name && !is_space(c)) {
+        weighted += static_cast<unsigned char>(c) >= 0x80 ? 3 : 1;
+        if (weighted > limits.max_parameter_name_bytes) {
+          return std::string(is_type ? "Content-Type" : "Content-Disposition") + " parameter name at byte " +
+                 std::to_string(value_begin + i) + " exceeds the limit of " +
+                 std::to_string(limits.max_parameter_name_bytes) +
+                 " bytes (max_parameter_name_bytes, 8-bit bytes counted as 3)";
+        }
+      }
+    }
+    pos = field_end;
+  }
+  return {};
+}
+
 ParseResult parse(std::string_view raw, const ParseLimits& limits) {
   ParseResult result;
   if (raw.empty()) {
@@ -319,6 +414,10 @@ ParseResult parse(std::string_view raw, const ParseLimits& limits) {
   if (raw.size() > limits.max_message_bytes) {
     result.error = "message of " + std::to_string(raw.size()) + " bytes exceeds the limit of " +
                    std::to_string(limits.max_message_bytes);
+    return result;
+  }
+  if (std::string error = parameter_name_error(raw, limits); !error.empty()) {
+    result.error = std::move(error);
     return result;
   }
   ensure_gmime_initialised();

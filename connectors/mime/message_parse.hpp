@@ -27,7 +27,8 @@
 //    (a multipart without boundary or children, a malformed or truncated message) even when no
 //    leaf could be blamed.
 // A message that cannot be parsed at all (empty input, no header block GMime accepts) or that
-// exceeds a limit gives an error value with a reason and no tree.
+// exceeds a limit (ParseLimits, checked on the raw bytes before GMime sees them where GMime
+// itself would misbehave) gives an error value with a reason naming the limit, and no tree.
 //
 // Threads: parse_message() may be called from several threads at once; GMime is initialised
 // once, on first use, thread-safely. Memory: about twice the input (GMime keeps a copy) plus, per
@@ -50,6 +51,10 @@ struct ParseLimits {
   // Decoded bytes of each text/html body part scanned for cid: references; the rest is hashed
   // but not scanned.
   std::size_t max_html_scan_bytes = 16u * 1024 * 1024;
+  // Longest Content-Type / Content-Disposition parameter name (bytes; an 8-bit byte counts as 3,
+  // what it may become in UTF-8). Longer names never reach GMime, whose parameter encoding loops
+  // without bound on names of 68-70 bytes (message_parse.cpp); real names are short tokens.
+  std::size_t max_parameter_name_bytes = 64;
 };
 
 struct ParsedMessage {

@@ -336,5 +336,21 @@ TEST(ParseMessage, HeadersOnlyMessageHasEmptyBody) {
   EXPECT_TRUE(classify_attachments(result.message.root).empty());
 }
 
+TEST(ParseMessage, CloseDelimiterAtTheVeryEndKeepsItsLineBreak) {
+  // GMime leaves the CR of "\r\n--b--" in the last part when nothing follows the delimiter.
+  for (const std::string tail : {"--b--", "--b--\r\n", "--b--  ", "--b--\r\nepilogue"}) {
+    SCOPED_TRACE(tail);
+    const std::string raw =
+        join({"Subject: x", "Content-Type: multipart/mixed; boundary=b", "", "--b", "Content-Type: text/plain", "",
+              "abc", "--b", "Content-Type: application/x", "", "last\rx\r"}) +
+        tail;
+    const ParseResult result = parse_message(raw);
+    ASSERT_TRUE(result.ok()) << result.error;
+    ASSERT_EQ(result.message.root.children.size(), 2u);
+    EXPECT_EQ(result.message.root.children[0].sha256, sha256_hex("abc"));
+    EXPECT_EQ(result.message.root.children[1].sha256, sha256_hex("last\rx\r"));
+  }
+}
+
 }  // namespace
 }  // namespace mailprune::mime

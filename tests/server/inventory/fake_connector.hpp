@@ -195,7 +195,7 @@ class FakeConnector : public connector::Connector {
       }
       if (!full) {
         for (const auto& [uid, modseq] : f.vanished) {
-          if (modseq > since) sink.removed(connector::MessageRef{uid, "", ""});
+          if (modseq > since) sink.removed(connector::MessageRef{uid, "", "", ""});
         }
       }
       connector::FolderState state = current;
