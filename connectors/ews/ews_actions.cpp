@@ -1,50 +1,25 @@
 #include "ews/ews_actions.hpp"
 
-#include "mime/charset.hpp"
-
 #include <algorithm>
 #include <cctype>
 #include <set>
 
+#include "ews/action_support.hpp"
 #include "ews/ews_connector.hpp"
 #include "ews/ews_mailbox_session.hpp"
+#include "mime/charset.hpp"
 
 namespace mailprune::ews {
 namespace {
 
+using connector::ActionStep;
 using connector::ConnectorError;
 using connector::Outcome;
+using namespace action_support;
 
-constexpr std::uint64_t kMaxNoticeBytes = 256 * 1024;  // a notice is a few KiB; read no further
 constexpr std::string_view kActionMeta = "mailprune-action";
 constexpr std::string_view kAttachmentMeta = "mailprune-attachment";
 constexpr std::string_view kProvenanceMeta = "mailprune-provenance";
-
-[[noreturn]] void fail(std::string_view operation, const Status& status) {
-  throw connector_error(status_error(operation, status));
-}
-
-const ResponseMessage& first_message(const Response& response, std::string_view operation) {
-  if (response.messages.empty()) {
-    throw ConnectorError(ConnectorError::Kind::protocol, std::string(operation) + ": no response message");
-  }
-  return response.messages[0];
-}
-
-// The item is not there any more (or not visible to us).
-bool is_not_found(const Status& status) {
-  return classify_code(status.code).not_found;
-}
-
-// The server refused a write because the item changed since the ChangeKey we sent.
-bool is_conflict(const Status& status) {
-  return status.code == "ErrorIrresolvableConflict" || status.code == "ErrorStaleObject" ||
-         status.code == "ErrorChangeKeyRequiredForWriteOperations";
-}
-
-bool stale(const connector::MessageRef& message, const Item& item) {
-  return !message.change_key.empty() && item.id.change_key != message.change_key;
-}
 
 // Undoes what xml_escape(text, true) wrote: the five entities and decimal/hex character references.
 std::string unescape(std::string_view text) {
@@ -121,6 +96,13 @@ std::vector<std::string> split_path(const std::string& path) {
     start = slash + 1;
   }
   return parts;
+}
+
+// A Message-ID without its angle brackets and surrounding spaces ("<a@b>" and "a@b" are one id).
+std::string_view bare_message_id(std::string_view id) {
+  while (!id.empty() && (id.front() == ' ' || id.front() == '<')) id.remove_prefix(1);
+  while (!id.empty() && (id.back() == ' ' || id.back() == '>')) id.remove_suffix(1);
+  return id;
 }
 
 DeleteType delete_type(connector::RemoveMode mode) {
@@ -223,19 +205,9 @@ connector::DetachResult EwsActions::detach(const connector::FolderState& folder,
   }
 
   // Notices an earlier attempt of this action left: original AttachmentId -> notice.
-  std::set<std::string> noticed;
+  const std::map<std::string, NoticeAt> noticed = notices_of(folder, request.message, *item, request.action_id);
   std::set<std::string> present;
-  for (const Attachment& attachment : item->attachments) {
-    present.insert(attachment.id);
-    if (attachment.kind != AttachmentKind::file || !attachment.name.ends_with(notice_suffix)) continue;
-    std::string html;
-    session_.read_attachment(folder, request.message, attachment.id, kMaxNoticeBytes, [&](std::string_view chunk) {
-      html.append(chunk);
-      return true;
-    });
-    const std::optional<NoticeMarks> marks = read_notice_marks(html);
-    if (marks && marks->action_id == request.action_id) noticed.insert(marks->attachment_id);
-  }
+  for (const Attachment& attachment : item->attachments) present.insert(attachment.id);
   const bool resumed = !noticed.empty();
   if (!resumed && stale(request.message, *item)) {
     result.outcome = Outcome::changed;
@@ -265,6 +237,7 @@ connector::DetachResult EwsActions::detach(const connector::FolderState& folder,
   }
 
   ItemId current = item->id;
+  std::vector<std::string> created;
   if (!notices.empty()) {
     const Response response = call(create_attachment(session_.context(), current, notices));
     if (response.messages.size() != notices.size()) {
@@ -285,10 +258,29 @@ connector::DetachResult EwsActions::detach(const connector::FolderState& folder,
       if (message.attachments.empty() || message.attachments[0].id.empty()) {
         throw ConnectorError(ConnectorError::Kind::protocol, "CreateAttachment: no AttachmentId for the notice");
       }
+      created.push_back(message.attachments[0].id);
       const ItemId& root = message.attachments[0].root_item;
       if (!root.id.empty() && !root.change_key.empty()) current = root;
     }
   }
+  report(request.on_step, ActionStep::uploaded, with_id(request.message, current));
+  if (!created.empty()) {
+    // Verified: the item lists every new notice (notices found by reading them needed no check).
+    const std::optional<Item> check = fetch_item(request.message.item_id, {"item:Attachments"});
+    if (!check) {
+      result.outcome = Outcome::not_found;
+      return result;
+    }
+    for (const std::string& id : created) {
+      const bool listed = std::any_of(check->attachments.begin(), check->attachments.end(),
+                                      [&](const Attachment& attachment) { return attachment.id == id; });
+      if (!listed) {
+        throw ConnectorError(ConnectorError::Kind::protocol, "CreateAttachment: the new notice is not on the item");
+      }
+    }
+    current = check->id;
+  }
+  report(request.on_step, ActionStep::verified, with_id(request.message, current));
   if (!originals.empty()) {
     const Response response = call(delete_attachment(session_.context(), originals));
     for (const ResponseMessage& message : response.messages) {
@@ -299,10 +291,33 @@ connector::DetachResult EwsActions::detach(const connector::FolderState& folder,
       if (!message.root_item.id.empty() && !message.root_item.change_key.empty()) current = message.root_item;
     }
   }
+  report(request.on_step, ActionStep::original_removed, with_id(request.message, current));
   result.outcome = Outcome::done;
-  result.message.item_id = current.id;
-  result.message.change_key = current.change_key;
+  result.message = with_id(request.message, current);
   return result;
+}
+
+std::map<std::string, EwsActions::NoticeAt> EwsActions::notices_of(const connector::FolderState& folder,
+                                                                   const connector::MessageRef& message,
+                                                                   const Item& item, const std::string& action_id) {
+  std::map<std::string, NoticeAt> notices;
+  for (std::size_t index = 0; index < item.attachments.size(); ++index) {
+    const Attachment& attachment = item.attachments[index];
+    if (attachment.kind != AttachmentKind::file || !attachment.name.ends_with(notice_suffix)) continue;
+    std::string html;
+    session_.read_attachment(folder, message, attachment.id, max_notice_bytes, [&](std::string_view chunk) {
+      html.append(chunk);
+      return true;
+    });
+    const std::optional<NoticeMarks> marks = read_notice_marks(html);
+    if (marks && marks->action_id == action_id) {
+      NoticeAt notice;
+      notice.attachment_id = attachment.id;
+      notice.index = index;
+      notices.emplace(marks->attachment_id, notice);
+    }
+  }
+  return notices;
 }
 
 std::string EwsActions::folder_id(const std::string& path, bool create) {
@@ -355,7 +370,7 @@ std::optional<ItemId> EwsActions::find_by_message_id(const std::string& folder_i
     const ResponseMessage& message = first_message(response, "FindItem");
     if (!message.status.ok()) fail("FindItem", message.status);
     for (const Item& item : message.items) {
-      if (item.internet_message_id == internet_message_id) return item.id;
+      if (bare_message_id(item.internet_message_id) == bare_message_id(internet_message_id)) return item.id;
     }
     if (message.includes_last_in_range.value_or(true) || message.items.empty()) return std::nullopt;
     offset = static_cast<std::uint32_t>(message.indexed_paging_offset.value_or(offset + message.items.size()));
@@ -368,12 +383,18 @@ connector::MoveResult EwsActions::move(const connector::FolderState& /*folder*/,
   result.message = message;
   const std::optional<Item> item = fetch_item(message.item_id, {"message:InternetMessageId"});
   if (!item) {
-    // Moved by an earlier attempt of this action whose answer was lost?
-    const auto known = moved_message_ids_.find(action_id);
-    if (known != moved_message_ids_.end()) {
+    // Moved by an earlier attempt of this action whose answer was lost? The Message-ID the crawl
+    // stored finds it from any process; the one read by an earlier attempt, from this one.
+    std::string message_id = message.message_id;
+    if (const auto known = moved_message_ids_.find(action_id);
+        message_id.empty() && known != moved_message_ids_.end()) {
+      message_id = known->second;
+    }
+    if (!message_id.empty()) {
       const std::string target_id = folder_id(target_folder, false);
       if (!target_id.empty()) {
-        if (const std::optional<ItemId> moved = find_by_message_id(target_id, known->second)) {
+        if (const std::optional<ItemId> moved = find_by_message_id(target_id, message_id)) {
+          result.message.uid = 0;
           result.message.item_id = moved->id;
           result.message.change_key = moved->change_key;
           return result;

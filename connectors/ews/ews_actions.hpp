@@ -5,12 +5,11 @@
 //   detach   GetItem IdOnly + item:Attachments (the ChangeKey, the attachments, notices already
 //            there); GetAttachment of each earlier notice (a few KiB) to read its action id;
 //            CreateAttachment of every missing notice in one request; only when all of them are
-//            acknowledged with their new AttachmentId, DeleteAttachment of the originals in one
-//            request. The message that comes back is the RootItemId/RootItemChangeKey of the last
-//            DeleteAttachment answer.
-//            The notice is a FileAttachment "<name> (archivé).html" (text/html, UTF-8): the caller's
-//            notice_html in a minimal HTML document whose <meta> tags name the action id and the
-//            original AttachmentId, plus the provenance pairs, both as <meta> tags (machine-
+//            acknowledged with their new AttachmentId and listed by a second GetItem,
+//            DeleteAttachment of the originals in one request. The message that comes back is the
+//            RootItemId/RootItemChangeKey of the last DeleteAttachment answer. The notice is a FileAttachment "<name>
+//            (archivé).html" (text/html, UTF-8): the caller's notice_html in a minimal HTML document whose <meta> tags
+//            name the action id and the original AttachmentId, plus the provenance pairs, both as <meta> tags (machine-
 //            readable) and as a small table (for a person). Provenance lives in the notice, not in
 //            an extended property: it is written by the same CreateAttachment that places the link
 //            (no second mutation, no extra ChangeKey bump, no window where one exists without the
@@ -25,14 +24,32 @@
 //            CreateAttachment also carries the ChangeKey just read, so that a server which checks
 //            it refuses a change made between the GetItem and the write (ErrorIrresolvableConflict
 //            -> changed).
+//            Steps (DetachRequest::on_step): uploaded once every notice is acknowledged (or found
+//            from an earlier attempt); verified once a second GetItem lists the new notices;
+//            original_removed after the DeleteAttachment (also when the originals were gone
+//            already). Each is reported with the item's ChangeKey at that point.
+//   reattach (undo, ews_reattach.cpp) GetItem + item:Attachments; GetAttachment of each notice to
+//            find those of detach_action_id; a copy this undo already made is recognised as a
+//            FileAttachment with the Reattachment's name listed after that notice (or anywhere
+//            once the notice is gone) whose content, read back, equals the Reattachment's
+//            content; CreateAttachment (FileAttachment: name, content type, content; not inline,
+//            no ContentId: EWS attachments have no MIME header to rebuild) of every missing one in
+//            one request with the ChangeKey just read -> on_step(uploaded); each new attachment
+//            read back and compared byte for byte -> on_step(verified); DeleteAttachment of the
+//            notices -> on_step(original_removed). Outcomes as for detach: a stale ChangeKey with
+//            no copy of this undo: changed, nothing sent; a notice gone without a copy: not_found
+//            when nothing was done yet, else that attachment is skipped.
 //   move     GetItem IdOnly + message:InternetMessageId (ChangeKey check); the target folder found
 //            by its '/' path in the folder listing, missing levels created with CreateFolder
 //            (IPF.Note) under msgfolderroot ("INBOX/..." under the inbox); MoveItem. Idempotence:
-//            the source item gone and an item with the InternetMessageId read by an earlier
-//            attempt of the same action_id in the target folder (FindItem) -> done with that item.
-//            Limit: MessageRef carries no Message-ID, so that InternetMessageId is remembered by
-//            this object only: a retry in a new process after a move whose answer was lost gets
-//            not_found (nothing lost: the message is in the target; the journal cannot tell).
+//            the source item gone and an item with the message's Message-ID in the target folder
+//            (FindItem) -> done with that item. The Message-ID is MessageRef::message_id (from the
+//            crawl), so a retry from a new process finds the copy; without one, the
+//            InternetMessageId read by an earlier attempt of the same action_id in this object.
+//            Limit: a message without any Message-ID whose move answer was lost, retried from a
+//            new process, gets not_found (nothing lost: it is in the target; the journal cannot
+//            tell). A message gone from the source for another reason while one with its
+//            Message-ID is in the target also counts as moved.
 //   remove   GetItem IdOnly (ChangeKey check), DeleteItem HardDelete / SoftDelete /
 //            MoveToDeletedItems. ErrorItemNotFound -> not_found (also for a retry of a remove that
 //            went through: EWS keeps no trace the connector could match).
@@ -44,6 +61,8 @@
 // Not thread-safe (the session's thread).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -83,6 +102,8 @@ class EwsActions final : public connector::MailboxActions {
 
   connector::DetachResult detach(const connector::FolderState& folder,
                                  const connector::DetachRequest& request) override;
+  connector::DetachResult reattach(const connector::FolderState& folder,
+                                   const connector::ReattachRequest& request) override;
   connector::MoveResult move(const connector::FolderState& folder, const connector::MessageRef& message,
                              const std::string& target_folder, const std::string& action_id) override;
   connector::Outcome remove(const connector::FolderState& folder, const connector::MessageRef& message,
@@ -96,6 +117,20 @@ class EwsActions final : public connector::MailboxActions {
   // The FolderId of `path`, created (with missing parents) when `create`; "" when missing.
   std::string folder_id(const std::string& path, bool create);
   std::optional<ItemId> find_by_message_id(const std::string& folder_id, const std::string& internet_message_id);
+
+  static constexpr std::uint64_t max_notice_bytes = 256 * 1024;  // a notice is a few KiB; read no further
+  // A notice of one action on an item: its AttachmentId and its index in item.attachments.
+  struct NoticeAt {
+    std::string attachment_id;
+    std::size_t index = 0;
+  };
+  // The notices of `action_id` on `item` (each read with GetAttachment), by the AttachmentId of
+  // the original they replaced.
+  std::map<std::string, NoticeAt> notices_of(const connector::FolderState& folder, const connector::MessageRef& message,
+                                             const Item& item, const std::string& action_id);
+  // The attachment's content, read back, is exactly `expected` (stops at the first difference).
+  bool has_content(const connector::FolderState& folder, const connector::MessageRef& message,
+                   const std::string& attachment_id, std::string_view expected);
 
   EwsMailboxSession& session_;
   std::map<std::string, std::string> moved_message_ids_;  // action id -> InternetMessageId
