@@ -88,6 +88,7 @@ ImapMailboxSession::Selected ImapMailboxSession::examine(const FolderState& fold
   selected.server_name = folder.server_name;
   std::optional<CommandResult> refused;
   selected_.clear();
+  selected_writable_ = false;
   selected_uidvalidity_.reset();
   part_cache_uid_ = 0;
   session_->run_pipelined(commands, settings_.window, [&](std::size_t index, CommandResult&& result) {

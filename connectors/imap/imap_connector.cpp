@@ -18,8 +18,8 @@ class ImapConnector final : public connector::Connector {
     } catch (const Error& error) {
       throw connector_error(error, true);
     }
-    return std::make_unique<ImapMailboxSession>(std::move(session), settings_.fetch,
-                                                [options] { return Session::open(options); });
+    return std::make_unique<ImapMailboxSession>(
+        std::move(session), settings_.fetch, [options] { return Session::open(options); }, settings_.actions);
   }
 
  private:

@@ -43,6 +43,17 @@ struct FetchSettings {
   std::size_t max_reconnects_per_folder = 50;
 };
 
+// What the mailbox actions (imap_actions.hpp) may use.
+struct ActionSettings {
+  // APPEND CATENATE (RFC 4469) for detach when the server offers it: only the new bytes travel.
+  // false: always the whole message (APPEND with LITERAL+), e.g. to measure the difference.
+  bool catenate = true;
+  // Where a message goes instead of being expunged on a server without UIDPLUS (a plain EXPUNGE
+  // would also remove what other clients flagged \Deleted): decoded, '/' as separator; created
+  // when missing.
+  std::string quarantine_folder = "Quarantine";
+};
+
 struct ImapSettings {
   std::string host;
   std::uint16_t port = 993;
@@ -58,6 +69,7 @@ struct ImapSettings {
   bool compress = true;
   std::string traffic_log;  // "" off; see session.hpp (secrets masked)
   FetchSettings fetch;
+  ActionSettings actions;
 };
 
 // The session options that log in as `mailbox` (see above).

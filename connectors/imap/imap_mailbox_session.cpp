@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "imap/imap_actions.hpp"
 #include "imap/mailbox_detail.hpp"
 #include "imap/message_record.hpp"
 
@@ -13,8 +14,11 @@ using connector::FolderState;
 using detail::guarded;
 
 ImapMailboxSession::ImapMailboxSession(std::unique_ptr<Session> session, FetchSettings settings,
-                                       SessionFactory reconnect)
-    : session_(std::move(session)), settings_(settings), reconnect_(std::move(reconnect)) {
+                                       SessionFactory reconnect, ActionSettings action_settings)
+    : session_(std::move(session)),
+      settings_(settings),
+      reconnect_(std::move(reconnect)),
+      action_settings_(std::move(action_settings)) {
   if (settings_.window == 0) settings_.window = 1;
   if (settings_.metadata_batch == 0) settings_.metadata_batch = 500;
   if (settings_.binary_batch == 0) settings_.binary_batch = 500;
@@ -22,7 +26,13 @@ ImapMailboxSession::ImapMailboxSession(std::unique_ptr<Session> session, FetchSe
 }
 
 ImapMailboxSession::~ImapMailboxSession() {
+  actions_.reset();
   session_->close();
+}
+
+connector::MailboxActions* ImapMailboxSession::actions() {
+  if (!actions_) actions_ = std::make_unique<ImapActions>(*this, action_settings_);
+  return actions_.get();
 }
 
 bool ImapMailboxSession::enabled(std::string_view capability) const {
@@ -59,6 +69,7 @@ void ImapMailboxSession::reconnect(const Error& cause) {
   session_->close();
   const std::optional<std::uint64_t> uidvalidity = selected_uidvalidity_;
   selected_.clear();
+  selected_writable_ = false;
   selected_uidvalidity_.reset();
   part_cache_uid_ = 0;
 
@@ -71,6 +82,24 @@ void ImapMailboxSession::reconnect(const Error& cause) {
     throw ConnectorError(ConnectorError::Kind::connection,
                          "folder " + folder.name + ": UIDVALIDITY changed while reconnecting");
   }
+}
+
+void ImapMailboxSession::revive() {
+  if (session_->alive()) return;
+  if (!reconnect_) {
+    throw ConnectorError(ConnectorError::Kind::connection, "IMAP connection lost earlier and no way to reconnect");
+  }
+  const SessionTraffic old = session_->traffic();
+  retired_.bytes_received += old.bytes_received;
+  retired_.bytes_sent += old.bytes_sent;
+  retired_.round_trips += old.round_trips - std::min(old.round_trips, round_trips_at_open_);
+  session_->close();
+  selected_.clear();
+  selected_writable_ = false;
+  selected_uidvalidity_.reset();
+  part_cache_uid_ = 0;
+  guarded([&] { session_ = reconnect_(); });
+  round_trips_at_open_ = session_->traffic().round_trips;
 }
 
 namespace {
@@ -132,6 +161,41 @@ std::vector<FolderState> ImapMailboxSession::list_folders() {
       if (found != statuses.end()) apply_status(found->second, folder);
     }
     return folders;
+  });
+}
+
+std::string ImapMailboxSession::read_part_header(const FolderState& folder, const connector::MessageRef& message,
+                                                 const std::string& section) {
+  return guarded([&] {
+    if (message.uid == 0 || message.uid > UINT32_MAX) {
+      throw ConnectorError(ConnectorError::Kind::not_found, "no UID for " + message.item_id);
+    }
+    const auto uid = static_cast<std::uint32_t>(message.uid);
+    if (selected_ != folder.server_name) examine(folder, std::nullopt, {}, nullptr);
+    if (folder.uidvalidity && selected_uidvalidity_ && *folder.uidvalidity != *selected_uidvalidity_) {
+      throw ConnectorError(ConnectorError::Kind::not_found, "folder " + folder.name + ": UIDVALIDITY changed");
+    }
+    const std::string spec = section + ".MIME";
+    CommandResult result =
+        session_->run(uid_fetch(next_tag(), std::to_string(uid), {"UID", "BODY.PEEK[" + spec + "]"}));
+    if (!result.ok()) throw detail::failed("UID FETCH BODY.PEEK[" + spec + "]", result);
+    for (const auto& response : result.untagged) {
+      const auto* fetch = std::get_if<FetchMessage>(&response);
+      if (!fetch || fetch->uid != uid) continue;
+      const SectionData* data = fetch->body(spec);
+      if (!data || data->nil) break;
+      if (data->streamed) {
+        throw ConnectorError(ConnectorError::Kind::protocol,
+                             "UID " + std::to_string(uid) + " section " + section + ": MIME header too large");
+      }
+      // The server sends the fields with the blank line that ends them; the caller wants the fields.
+      std::string header = data->data;
+      if (header.size() >= 4 && header.compare(header.size() - 4, 4, "\r\n\r\n") == 0) header.resize(header.size() - 2);
+      if (header.empty() || header == "\r\n") break;
+      return header;
+    }
+    throw ConnectorError(ConnectorError::Kind::not_found,
+                         "folder " + folder.name + ": UID " + std::to_string(uid) + " section " + section + " is gone");
   });
 }
 

@@ -57,6 +57,12 @@
 // X-GUID (Dovecot) is asked for when the server does not offer OBJECTID; a BAD for it turns it off
 // for the session and the batch is retried without it.
 //
+// actions(): the mailbox actions over this session (imap_actions.hpp: detach, reattach, move,
+// remove, measured size), made on first use and living as long as the session. They SELECT folders
+// read-write on the same connection (the crawl's next EXAMINE replaces that), and, when the
+// connection was lost by an earlier call and the session was made with a SessionFactory, start
+// on a fresh one (the caller's retry of an action whose reply was lost).
+//
 // traffic(): bytes as the sessions count them, logins (reconnects too) included; round_trips counts
 // only the mailbox's work (what was waited for after each session was opened), so a repeat crawl of
 // an unchanged mailbox reports 1.
@@ -79,6 +85,8 @@
 
 namespace mailprune::imap {
 
+class ImapActions;
+
 class ImapMailboxSession final : public connector::MailboxSession {
  public:
   // Opens a fresh Session with the same settings (login included), for reconnecting after a drop
@@ -86,7 +94,8 @@ class ImapMailboxSession final : public connector::MailboxSession {
   using SessionFactory = std::function<std::unique_ptr<Session>()>;
 
   // `reconnect` empty: a dropped connection is thrown, as for any other command.
-  ImapMailboxSession(std::unique_ptr<Session> session, FetchSettings settings, SessionFactory reconnect = {});
+  ImapMailboxSession(std::unique_ptr<Session> session, FetchSettings settings, SessionFactory reconnect = {},
+                     ActionSettings action_settings = {});
   ~ImapMailboxSession() override;
 
   std::vector<connector::FolderState> list_folders() override;
@@ -98,7 +107,11 @@ class ImapMailboxSession final : public connector::MailboxSession {
   bool read_attachment_from(const connector::FolderState& folder, const connector::MessageRef& message,
                             const std::string& section, std::uint64_t offset,
                             const connector::ContentSink& sink) override;
+  // UID FETCH uid (BODY.PEEK[<section>.MIME]), EXAMINEing the folder first when needed.
+  std::string read_part_header(const connector::FolderState& folder, const connector::MessageRef& message,
+                               const std::string& section) override;
   connector::TrafficStats traffic() const override;
+  connector::MailboxActions* actions() override;
 
   // What EXAMINE told (also used by tests).
   struct Selected {
@@ -112,6 +125,8 @@ class ImapMailboxSession final : public connector::MailboxSession {
   };
 
  private:
+  friend class ImapActions;
+
   // folder_crawl.cpp
   Selected examine(const connector::FolderState& folder, const std::optional<connector::FolderState>& previous,
                    std::vector<Command> follow_ups, std::vector<CommandResult>* follow_up_results);
@@ -139,6 +154,9 @@ class ImapMailboxSession final : public connector::MailboxSession {
   // A fresh session in place of one the server dropped, the same folder EXAMINEd again; throws
   // `cause` when there is no factory or the folder's reconnects are used up.
   void reconnect(const Error& cause);
+  // For the actions: a fresh session in place of a dead one (nothing selected afterwards); throws
+  // ConnectorError connection when there is no factory.
+  void revive();
 
   bool has(std::string_view capability) const { return session_->has(capability); }
   bool enabled(std::string_view capability) const;
@@ -153,11 +171,14 @@ class ImapMailboxSession final : public connector::MailboxSession {
   std::string reconnects_folder_;
   connector::FolderState selected_folder_;  // what examine() selected last, for reconnect()
   std::uint64_t bytes_for_content_ = 0;
-  std::optional<bool> x_guid_;  // nullopt: not tried yet
-  std::string selected_;        // server name of the folder selected, "" none
+  std::optional<bool> x_guid_;      // nullopt: not tried yet
+  std::string selected_;            // server name of the folder selected, "" none
+  bool selected_writable_ = false;  // selected_ was SELECTed (by the actions), not EXAMINEd
   std::optional<std::uint64_t> selected_uidvalidity_;
   std::uint32_t part_cache_uid_ = 0;            // the message whose parts part_cache_ describes (0: none)
   std::map<std::string, PartInfo> part_cache_;  // by content section
+  ActionSettings action_settings_;
+  std::unique_ptr<ImapActions> actions_;  // made by actions()
 };
 
 }  // namespace mailprune::imap
