@@ -1,0 +1,182 @@
+// serve: the HTTP server (server/http) with its routes: /healthz, the archive links.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "archive/archive_http.hpp"
+#include "archive/archive_records.hpp"
+#include "archive/store.hpp"
+#include "cli/commands.hpp"
+#include "db/database.hpp"
+#include "http/health.hpp"
+#include "http/server.hpp"
+#include "http/writer_body.hpp"
+#include "security/keys.hpp"
+
+namespace mailprune::cli {
+namespace {
+
+struct ServeArgs {
+  std::vector<std::string> listen;  // --listen (repeatable): replaces [server] listen
+};
+
+constexpr const char* kServeFooter = R"(Routes:
+  GET /healthz      200 {"status":"ok","version":...,"database":"reachable"}, 503 when the
+                    database does not answer (for load balancers and monitoring)
+  GET /archive/...  the signed links left in messages in place of detached attachments
+
+Listens on [server] listen (default 127.0.0.1:8080), plain HTTP unless [server] tls_cert_file
+and tls_key_file are set; the usual deployment puts a reverse proxy in front that terminates TLS
+(then list it in [server] trusted_proxies). Timeouts and size limits: [server], see
+docs/configuration.md and docs/http.md. The access log (one line per request, at info level)
+never shows query strings, nor what follows a route's prefix: links carry tokens there.
+
+Runs until SIGTERM or SIGINT: then it stops accepting, lets requests in flight finish (at most
+[server] shutdown_timeout_seconds) and exits 0. The embedded PostgreSQL, if used, keeps running
+after it exits (other mailprune commands share it; the last one-shot command to leave stops it).
+Exit codes: 0 stopped by a signal, 1 the database or a listen address cannot be used, 2 usage or
+configuration error.)";
+
+// One database connection per I/O thread (libpqxx: a connection belongs to one thread), opened
+// on first use and reopened after it broke.
+class ConnectionPerThread {
+ public:
+  explicit ConnectionPerThread(db::Database& database) : database_(database) {}
+
+  template <class Work>
+  auto with(Work&& work) {
+    pqxx::connection* connection = nullptr;
+    auto id = std::this_thread::get_id();
+    {
+      std::lock_guard lock(mutex_);  // Database::connect() is not thread-safe
+      auto& slot = connections_[id];
+      if (!slot || !slot->is_open()) slot = database_.connect();
+      connection = slot.get();
+    }
+    try {
+      return work(*connection);
+    } catch (const pqxx::broken_connection&) {
+      std::lock_guard lock(mutex_);
+      connections_.erase(id);
+      throw;
+    }
+  }
+
+ private:
+  db::Database& database_;
+  std::mutex mutex_;
+  std::map<std::thread::id, std::unique_ptr<pqxx::connection>> connections_;
+};
+
+std::int64_t unix_now() {
+  return static_cast<std::int64_t>(std::time(nullptr));
+}
+
+// GET /archive/<reference>/<sha256>/<name>?e=..&s=.. (server/archive/archive_http.hpp), adapted to
+// the server's request and response types; the file streams from a writer thread.
+void add_archive_routes(http::Router& router, const config::Config& config, ConnectionPerThread& connections) {
+  auto key = std::make_shared<security::Key>(security::load_or_create_key(config, "links", config.archive.link_key));
+  auto store = std::make_shared<archive::ArchiveStore>(archive::ArchiveStore::default_root(config));
+  router.add_prefix("GET", "/archive/", [key, store, &connections](const http::Request& request) {
+    // The link is checked as issued, so the raw target: strip an absolute form's scheme and host.
+    std::string_view target = request.target;
+    if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0) {
+      auto slash = target.find('/', target.find("://") + 3);
+      target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+    }
+    auto question = target.find('?');
+    std::string_view path = target.substr(0, question);
+    std::string_view query = question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+    archive::ReferenceLookup lookup = [&connections](std::int64_t reference_id) {
+      return connections.with([reference_id](pqxx::connection& connection) {
+        pqxx::read_transaction tx(connection);
+        return archive::find_reference(tx, reference_id);
+      });
+    };
+    archive::ArchiveResponse answer = archive::handle_archive_get(path, query, *key, *store, lookup, unix_now());
+    http::Response response;
+    response.status = answer.status;
+    for (const auto& [name, value] : answer.headers) {
+      if (!http::iequals(name, "Content-Length")) response.headers.add(name, value);
+    }
+    if (answer.write_body) {
+      response.producer = http::producer_from_writer(
+          [write = std::move(answer.write_body), store](const http::BodySink& sink) { write(sink); });
+      response.content_length = answer.content_length;
+    } else {
+      response.body = std::move(answer.body);
+    }
+    return response;
+  });
+}
+
+bool readable(const std::string& path) {
+  std::ifstream in(path);
+  return in.good();
+}
+
+int command_serve(const Context& context, const ServeArgs& args) {
+  config::ServerConfig server_config = context.config.server;
+  if (!args.listen.empty()) server_config.listen = args.listen;
+  http::ServerOptions options = http::server_options(server_config);
+  try {
+    http::check_listen_addresses(options.listen);
+  } catch (const http::ListenError& e) {
+    throw UsageError{std::string(e.what()) + " (IP:PORT or [IPv6]:PORT)"};
+  }
+  for (const auto& [key, path] :
+       {std::pair{"tls_cert_file", options.tls_cert_file}, {"tls_key_file", options.tls_key_file}}) {
+    if (!path.empty() && !readable(path)) throw UsageError{fmt::format("server.{}: cannot read {}", key, path)};
+  }
+
+  db::Database database(context.config);
+  database.keep_running(true);  // other commands share the embedded cluster; a restart finds it up
+  database.connect_migrated();  // fails here (exit 1) rather than on the first request
+  spdlog::info("database: {}", database.describe());
+  ConnectionPerThread connections(database);
+
+  http::Router router;
+  http::HealthOptions health;
+  health.version = MAILPRUNE_VERSION;
+  health.database_reachable = [&connections] {
+    return connections.with([](pqxx::connection& connection) {
+      pqxx::nontransaction tx(connection);
+      tx.exec("SELECT 1");
+      return true;
+    });
+  };
+  http::add_health_routes(router, std::move(health));
+  add_archive_routes(router, context.config, connections);
+
+  http::Server server(options, std::move(router));
+  server.stop_on_signals();
+  server.start();
+  for (const auto& url : server.urls()) spdlog::info("mailprune {} listening on {}", MAILPRUNE_VERSION, url);
+  server.wait();
+  spdlog::info("server stopped");
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, std::function<int(const Context&)>& action) {
+  auto args = std::make_shared<ServeArgs>();
+  auto* serve = app.add_subcommand("serve", "run the HTTP server: review pages, archive links, /healthz");
+  serve->footer(kServeFooter);
+  serve
+      ->add_option("--listen", args->listen,
+                   "listen on this address instead of [server] listen (repeatable): IP:PORT or [IPv6]:PORT; "
+                   "port 0 picks a free port")
+      ->type_name("ADDR:PORT")
+      ->allow_extra_args(false);
+  serve->callback([&action, args] { action = [args](const Context& c) { return command_serve(c, *args); }; });
+}
+
+}  // namespace mailprune::cli
