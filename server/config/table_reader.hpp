@@ -30,6 +30,9 @@ class TableReader {
   std::int64_t integer(std::string_view key, std::int64_t default_value, std::int64_t min, std::int64_t max);
   bool boolean(std::string_view key, bool default_value);
   std::vector<std::string> string_list(std::string_view key);
+  // The raw node of `key` (nullptr when absent), marked known: for values that may take several
+  // types (a size as an integer or "5MB", a date as a TOML date or a string).
+  const toml::node* node(std::string_view key) { return find(key); }
 
   // A secret named `base`: read from `<base>_env` (environment variable name) or `<base>_file`
   // (path). An inline `<base>` key is an error (secrets never sit in configuration files).

@@ -1,0 +1,248 @@
+#include "policy/planner.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "policy/holds.hpp"
+#include "policy/rule_sql.hpp"
+#include "policy/sql_text.hpp"
+
+namespace mailprune::policy {
+namespace {
+
+using config::RuleAction;
+
+class Steps {
+ public:
+  explicit Steps(PlanStats& stats) : stats_(stats), start_(std::chrono::steady_clock::now()) {}
+  void done(const char* step) {
+    auto now = std::chrono::steady_clock::now();
+    double seconds = std::chrono::duration<double>(now - start_).count();
+    stats_.step_seconds.emplace_back(step, seconds);
+    spdlog::debug("plan: {} in {:.3f} s", step, seconds);
+    start_ = now;
+  }
+
+ private:
+  PlanStats& stats_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+std::vector<std::string> split_columns(const char* columns) {
+  std::vector<std::string> out;
+  std::string current;
+  for (const char* c = columns; *c != '\0'; ++c) {
+    if (*c == ',') {
+      out.push_back(current);
+      current.clear();
+    } else if (*c != ' ') {
+      current += *c;
+    }
+  }
+  out.push_back(current);
+  return out;
+}
+
+std::int64_t affected(const pqxx::result& result) {
+  return static_cast<std::int64_t>(result.affected_rows());
+}
+
+// The rules as a small temporary table, by index (their order in the campaign).
+void write_rules(pqxx::transaction_base& tx, const Campaign& campaign, const config::PolicyConfig& policy) {
+  std::vector<std::string> indexes, names, priorities, actions, approvals;
+  std::vector<std::optional<std::string>> destinations;
+  for (std::size_t i = 0; i < campaign.rules.size(); ++i) {
+    const config::Rule& rule = campaign.rules[i];
+    indexes.push_back(std::to_string(i));
+    names.push_back(rule.name);
+    priorities.push_back(std::to_string(rule.priority));
+    actions.push_back(config::to_string(rule.action));
+    approvals.push_back(config::to_string(rule.approval));
+    if (rule.action == RuleAction::archive) {
+      destinations.emplace_back(rule.archive_folder.empty() ? policy.archive_folder : rule.archive_folder);
+    } else if (rule.action == RuleAction::remove) {
+      destinations.emplace_back(policy.quarantine_folder);
+    } else {
+      destinations.emplace_back(std::nullopt);
+    }
+  }
+  tx.exec0("DROP TABLE IF EXISTS plan_rule");
+  tx.exec0(
+      "CREATE TEMP TABLE plan_rule (rule_index int PRIMARY KEY, name text, priority int, action text, approval text,"
+      " destination text) ON COMMIT DROP");
+  tx.exec_params0(
+      "INSERT INTO plan_rule SELECT * FROM unnest($1::int[], $2::text[], $3::int[], $4::text[], $5::text[], "
+      "$6::text[])",
+      pg_text_array(indexes), pg_text_array(names), pg_text_array(priorities), pg_text_array(actions),
+      pg_text_array(approvals), pg_text_array(destinations));
+}
+
+}  // namespace
+
+PlanStats plan_campaign(pqxx::transaction_base& tx, const Campaign& campaign, const config::PolicyConfig& policy) {
+  PlanStats stats;
+  Steps steps(stats);
+
+  auto state = tx.exec_params("SELECT state FROM campaign WHERE id = $1 FOR UPDATE", campaign.id);
+  if (state.empty()) throw PlanError(fmt::format("campaign '{}' does not exist", campaign.name));
+  std::string current = state[0][0].as<std::string>();
+  if (current == "applying" || current == "closed") {
+    throw PlanError(fmt::format("campaign '{}' is {}: its plan can no longer change", campaign.name, current));
+  }
+  if (campaign.rules.empty()) throw PlanError(fmt::format("campaign '{}' has no rules", campaign.name));
+  // Sorting and hashing millions of matches: give this transaction room (it is one batch job).
+  tx.exec0("SET LOCAL work_mem = '256MB'");
+
+  sync_config_holds(tx, policy.holds);
+  MatchContext context;
+  context.policy = &policy;
+  context.holds = list_holds(tx);
+  if (!campaign.scope.everything()) context.scope_ids = scope_mailbox_ids(tx, campaign.scope);
+  steps.done("holds and scope");
+
+  bool duplicates = false;
+  for (const auto& rule : campaign.rules) duplicates = duplicates || rule.duplicates_only;
+  if (duplicates) {
+    // Content seen more than once among the scope's attachments (served by attachment_sha256_idx).
+    tx.exec0("DROP TABLE IF EXISTS plan_duplicate");
+    tx.exec_params0(
+        "CREATE TEMP TABLE plan_duplicate ON COMMIT DROP AS SELECT sha256 FROM attachment"
+        " WHERE sha256 IS NOT NULL AND ($1 = '' OR mailbox_id = ANY(nullif($1, '')::int[]))"
+        " GROUP BY sha256 HAVING count(*) > 1",
+        context.scope_ids);
+    tx.exec0("ANALYZE plan_duplicate");
+    context.duplicates_table = true;
+    steps.done("duplicates");
+  }
+  write_rules(tx, campaign, policy);
+
+  // Decided proposals (and any an apply journal, schema 004 when present, has taken up) stay as they
+  // are, and what they cover is not proposed again. Pending ones are compared with the new plan below.
+  bool journal = !tx.exec("SELECT to_regclass('action_proposal')")[0][0].is_null();
+  const std::string taken =
+      journal ? " OR EXISTS (SELECT 1 FROM action_proposal ap WHERE ap.proposal_id = p.id)" : std::string();
+  tx.exec0("DROP TABLE IF EXISTS plan_kept");
+  stats.kept = affected(tx.exec_params0(
+      "CREATE TEMP TABLE plan_kept ON COMMIT DROP AS SELECT p.message_row_id AS message_id,"
+      " p.attachment_row_id AS attachment_id FROM proposal p WHERE p.campaign_id = $1 AND p.message_row_id IS NOT NULL"
+      " AND (p.decision <> 'pending'" +
+          taken + ")",
+      campaign.id));
+  std::int64_t committed_bytes =
+      tx.exec_params1(
+            "SELECT coalesce(sum(bytes), 0)::bigint FROM proposal WHERE campaign_id = $1 AND decision = 'approved'"
+            " AND selected",
+            campaign.id)[0]
+          .as<std::int64_t>();
+  steps.done("decided proposals");
+
+  tx.exec0("DROP TABLE IF EXISTS plan_match");
+  tx.exec0(
+      "CREATE TEMP TABLE plan_match (rule_index int, priority int, mailbox_id int, message_id bigint,"
+      " attachment_id bigint, bytes bigint, reason text) ON COMMIT DROP");
+  SqlParams params;
+  std::string selects;
+  for (std::size_t i = 0; i < campaign.rules.size(); ++i) {
+    selects += (i ? " UNION ALL " : "") + rule_match_sql(campaign.rules[i], static_cast<int>(i), context, params);
+  }
+  stats.matched = affected(
+      tx.exec_params("INSERT INTO plan_match " + selects, pqxx::prepare::make_dynamic_params(params.values())));
+  tx.exec0("ANALYZE plan_match");
+  steps.done("match");
+
+  // One action per message, each attachment in at most one proposal.
+  std::string not_kept = stats.kept == 0
+                             ? ""
+                             : " AND NOT EXISTS (SELECT 1 FROM plan_kept k WHERE k.message_id = pm.message_id"
+                               " AND (k.attachment_id IS NULL OR pm.attachment_id IS NULL"
+                               " OR k.attachment_id = pm.attachment_id))";
+  tx.exec0("DROP TABLE IF EXISTS plan_pick");
+  tx.exec0(
+      "CREATE TEMP TABLE plan_pick ON COMMIT DROP AS"
+      " WITH eligible AS (SELECT * FROM plan_match pm WHERE pm.reason IS NULL" +
+      not_kept +
+      "),"
+      " best_message AS (SELECT DISTINCT ON (message_id) * FROM eligible WHERE attachment_id IS NULL"
+      "   ORDER BY message_id, priority DESC, rule_index),"
+      " best_attachment AS (SELECT DISTINCT ON (attachment_id) * FROM eligible WHERE attachment_id IS NOT NULL"
+      "   ORDER BY attachment_id, priority DESC, rule_index),"
+      " detach_top AS (SELECT message_id, max(priority) AS priority FROM best_attachment GROUP BY message_id)"
+      " SELECT bm.rule_index, bm.priority, bm.mailbox_id, bm.message_id, bm.attachment_id, bm.bytes"
+      " FROM best_message bm LEFT JOIN detach_top dt ON dt.message_id = bm.message_id"
+      " WHERE dt.priority IS NULL OR bm.priority >= dt.priority"
+      " UNION ALL"
+      " SELECT ba.rule_index, ba.priority, ba.mailbox_id, ba.message_id, ba.attachment_id, ba.bytes"
+      " FROM best_attachment ba LEFT JOIN best_message bm ON bm.message_id = ba.message_id"
+      " LEFT JOIN detach_top dt ON dt.message_id = ba.message_id"
+      " WHERE bm.priority IS NULL OR bm.priority < dt.priority");
+  steps.done("resolve");
+
+  // The new proposals, with their snapshot of the target, in a temporary table. Selection towards
+  // the target: least disruptive first (priority, then largest bytes per item).
+  std::string remaining = campaign.target_bytes ? std::to_string(*campaign.target_bytes - committed_bytes) : "";
+  std::string date = kMessageDate;
+  tx.exec0("DROP TABLE IF EXISTS plan_new");
+  tx.exec_params0(
+      "CREATE TEMP TABLE plan_new ON COMMIT DROP AS"
+      " SELECT coalesce(s.attachment_id, -s.message_id) AS target_key, r.name AS rule_name,"
+      " r.priority AS rule_priority, r.action, r.approval, s.selected,"
+      " CASE WHEN r.approval = 'auto' AND s.selected THEN 'approved' ELSE 'pending' END AS decision,"
+      " CASE WHEN r.approval = 'auto' AND s.selected THEN now() END AS decided_at,"
+      " s.mailbox_id, s.message_id AS message_row_id, s.attachment_id AS attachment_row_id, f.name AS folder_name,"
+      " f.uidvalidity, m.uid, m.item_id, m.change_key, m.message_id AS internet_message_id, " +
+          date +
+          " AS message_date, m.from_address, m.subject, m.size AS message_size, a.section, a.name AS attachment_name,"
+          " a.content_type, a.sha256, s.bytes, CASE r.action WHEN 'archive' THEN " +
+          archive_destination_sql("r.destination", date) +
+          " WHEN 'delete' THEN r.destination END AS destination_folder"
+          " FROM (SELECT p.*, p.bytes = 0 OR $1 = '' OR sum(p.bytes) OVER (ORDER BY p.priority DESC, p.bytes DESC,"
+          "   p.message_id, p.attachment_id NULLS FIRST ROWS UNBOUNDED PRECEDING) - p.bytes < nullif($1, '')::numeric"
+          "   AS selected FROM plan_pick p) s"
+          " JOIN plan_rule r ON r.rule_index = s.rule_index JOIN message m ON m.id = s.message_id"
+          " JOIN folder f ON f.id = m.folder_id LEFT JOIN attachment a ON a.id = s.attachment_id",
+      remaining);
+  steps.done("new proposals");
+
+  // Pending proposals the new plan repeats exactly stay (same id: review links and audit rows keep
+  // pointing at them); the others are replaced. Far fewer rows are written when little changed.
+  const char* columns =
+      "rule_name, rule_priority, action, approval, selected, decision, mailbox_id, message_row_id, attachment_row_id,"
+      " folder_name, uidvalidity, uid, item_id, change_key, internet_message_id, message_date, from_address, subject,"
+      " message_size, section, attachment_name, content_type, sha256, bytes, destination_folder";
+  std::string same = fmt::format("(n.{}) IS NOT DISTINCT FROM (p.{})", fmt::join(split_columns(columns), ", n."),
+                                 fmt::join(split_columns(columns), ", p."));
+  tx.exec_params0(
+      fmt::format("DELETE FROM proposal p WHERE p.campaign_id = $1 AND p.decision = 'pending'{}"
+                  " AND NOT EXISTS (SELECT 1 FROM plan_new n"
+                  " WHERE n.target_key = coalesce(p.attachment_row_id, -p.message_row_id) AND {})",
+                  journal ? " AND NOT EXISTS (SELECT 1 FROM action_proposal ap WHERE ap.proposal_id = p.id)" : "",
+                  same),
+      campaign.id);
+  stats.proposals = affected(tx.exec_params0(
+      fmt::format("INSERT INTO proposal (campaign_id, decided_at, {0}) SELECT $1, n.decided_at, n.{1} FROM plan_new n"
+                  " WHERE NOT EXISTS (SELECT 1 FROM proposal p WHERE p.campaign_id = $1"
+                  " AND coalesce(p.attachment_row_id, -p.message_row_id) = n.target_key)",
+                  columns, fmt::join(split_columns(columns), ", n.")),
+      campaign.id));
+  stats.unchanged = tx.exec1("SELECT count(*) FROM plan_new")[0].as<std::int64_t>() - stats.proposals;
+  steps.done("proposals");
+
+  tx.exec_params0("DELETE FROM plan_skip WHERE campaign_id = $1", campaign.id);
+  stats.skipped = affected(tx.exec_params0(
+      "INSERT INTO plan_skip (campaign_id, rule_name, mailbox_id, message_row_id, attachment_row_id, reason, bytes)"
+      " SELECT DISTINCT ON (pm.message_id, pm.attachment_id) $1, r.name, pm.mailbox_id, pm.message_id,"
+      " pm.attachment_id, pm.reason, pm.bytes FROM plan_match pm JOIN plan_rule r ON r.rule_index = pm.rule_index"
+      " WHERE pm.reason IS NOT NULL ORDER BY pm.message_id, pm.attachment_id, pm.priority DESC, pm.rule_index",
+      campaign.id));
+  tx.exec_params0(
+      "UPDATE campaign SET planned_at = now(), state = CASE WHEN state = 'draft' THEN 'proposing' ELSE state END"
+      " WHERE id = $1",
+      campaign.id);
+  steps.done("skips");
+  return stats;
+}
+
+}  // namespace mailprune::policy
