@@ -1,0 +1,387 @@
+// agents (import | list) and campaign (create | list | show | launch | notify | close).
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <mutex>
+
+#include "campaign/agents.hpp"
+#include "campaign/campaign_store.hpp"
+#include "campaign/launch.hpp"
+#include "campaign/notify_email.hpp"
+#include "campaign/progress.hpp"
+#include "cli/cli.hpp"
+#include "cli/commands.hpp"
+#include "config/agents_csv.hpp"
+#include "config/policy_config.hpp"
+#include "db/database.hpp"
+#include "inventory/connectors.hpp"
+#include "inventory/progress.hpp"
+#include "report/report.hpp"
+#include "security/keys.hpp"
+
+namespace mailprune::cli {
+namespace {
+
+struct AgentsArgs {
+  std::string file;
+  std::string team;
+  std::string format = "table";
+};
+
+struct CampaignArgs {
+  std::string campaign;
+  std::string format = "table";
+  // create
+  std::string target;
+  std::vector<std::string> sources, teams, mailboxes, rules, admins;
+  std::string starts, deadline, language = "fr";
+  int grace_days = -1;
+  // launch
+  bool no_crawl = false;
+  bool full = false;
+  // notify
+  bool reminder = false;
+  std::optional<int> limit;
+};
+
+std::string list_of(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+int agents_import(const Context& context, const AgentsArgs& args) {
+  std::vector<config::ConfigError> errors;
+  auto agents = config::read_agents_csv(args.file, errors);
+  if (!errors.empty()) {
+    std::string message;
+    for (const auto& e : errors) message += (message.empty() ? "" : "\n") + e.to_string();
+    throw UsageError{message + "\nnothing was imported"};
+  }
+  db::Database database(context.config);
+  auto connection = database.connect_migrated();
+  campaign::AgentImportReport report;
+  try {
+    report = campaign::import_agents(*connection, agents);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError{fmt::format("{}: {}; nothing was imported", args.file, e.what())};
+  }
+  fmt::print("{} agents in {}: {} added, {} updated, {} unchanged", agents.size(), args.file, report.added.size(),
+             report.updated.size(), report.unchanged.size());
+  if (!report.new_teams.empty()) fmt::print("; new teams: {}", list_of(report.new_teams));
+  fmt::print("; {} mailbox row(s) now follow their agent\n", report.mailboxes_updated);
+  if (!report.missing.empty()) {
+    fmt::print("{} agent(s) imported before are not in this file and were kept (their decisions are history):\n",
+               report.missing.size());
+    for (const auto& address : report.missing) fmt::print("  {}\n", address);
+  }
+  return kDone;
+}
+
+int agents_list(const Context& context, const AgentsArgs& args) {
+  db::Database database(context.config);
+  auto connection = database.connect_migrated();
+  report::Table table;
+  table.columns = {"address", "display_name", "team", "language", "origin", "mailboxes", "last_imported_at"};
+  for (const auto& a : campaign::list_agents(*connection, args.team)) {
+    table.rows.push_back({report::Value::of_text(a.address), report::Value::of_text(a.display_name),
+                          report::Value::of_text(a.team), report::Value::of_text(a.language),
+                          report::Value::of_text(a.origin), report::Value::of_integer(a.mailboxes),
+                          a.last_imported_at ? report::Value::of_text(*a.last_imported_at) : report::Value::null()});
+  }
+  if (args.format == "table" && table.rows.empty()) {
+    fmt::print("No agent yet: mailprune agents import agents.csv\n");
+    return kDone;
+  }
+  fmt::print("{}", report::render_table(table, report::parse_format(args.format)));
+  return kDone;
+}
+
+int campaign_create(const Context& context, const CampaignArgs& args) {
+  campaign::CampaignSpec spec;
+  spec.name = args.campaign;
+  if (!args.target.empty()) {
+    auto size = config::parse_size(args.target);
+    if (!size) throw UsageError{fmt::format("--target '{}' is not a size (e.g. 1000GB, 500GiB)", args.target)};
+    spec.target_bytes = *size;
+  }
+  if (args.rules.empty()) {
+    spec.rules = context.config.policy.rules;
+  } else {
+    for (const auto& name : args.rules) {
+      auto found = std::find_if(context.config.policy.rules.begin(), context.config.policy.rules.end(),
+                                [&](const config::Rule& r) { return r.name == name; });
+      if (found == context.config.policy.rules.end()) {
+        throw UsageError{fmt::format("--rule '{}': no [[rule]] with that name in the configuration", name)};
+      }
+      spec.rules.push_back(*found);
+    }
+  }
+  spec.scope.sources = args.sources;
+  spec.scope.teams = args.teams;
+  spec.scope.mailboxes = args.mailboxes;
+  spec.grace_days = args.grace_days >= 0 ? args.grace_days : context.config.policy.grace_days;
+  spec.language = args.language;
+  spec.starts_at = args.starts;
+  spec.deadline = args.deadline;
+  for (const auto& address : args.admins) {
+    campaign::Admin admin;
+    admin.address = address;
+    admin.language = args.language;
+    spec.admins.push_back(admin);
+  }
+  db::Database database(context.config);
+  auto connection = database.connect_migrated();
+  auto created = campaign::create_campaign(*connection, context.config, spec);
+  fmt::print("campaign '{}' created (id {}, draft) with {} rule(s){}; next: mailprune campaign launch '{}'\n",
+             created.name, created.id, created.rules.size(),
+             created.target_bytes
+                 ? ", target " + inventory::human_bytes(static_cast<std::uint64_t>(*created.target_bytes))
+                 : std::string(),
+             created.name);
+  return kDone;
+}
+
+int campaign_launch(const Context& context, const CampaignArgs& args) {
+  db::Database database(context.config);
+  auto connection = database.connect_migrated();
+  std::mutex database_mutex;  // Database is not thread-safe; crawl workers open connections through it
+  campaign::LaunchDependencies dependencies;
+  dependencies.connections = [&] {
+    std::lock_guard lock(database_mutex);
+    return database.connect();
+  };
+  dependencies.connectors = inventory::make_connector;
+  inventory::CrawlProgress progress(inventory::progress_wanted());
+  dependencies.observer = &progress;
+  campaign::LaunchOptions options;
+  options.crawl = !args.no_crawl;
+  options.full = args.full;
+  campaign::LaunchResult result;
+  try {
+    result = campaign::launch_campaign(*connection, context.config, args.campaign, dependencies, options);
+  } catch (const inventory::ScopeError& e) {
+    throw UsageError{e.what()};
+  }
+  progress.finish();
+  for (std::size_t i = 0; i < result.crawls.size(); ++i) {
+    fmt::print("crawl {}: {}\n", result.sources_crawled[i], inventory::summary_line(result.crawls[i]));
+  }
+  fmt::print(
+      "plan: {} proposal(s) written, {} unchanged, {} decided kept, {} kept out by protections; campaign is {}\n",
+      result.plan.proposals, result.plan.unchanged, result.plan.kept, result.plan.skipped, result.state);
+  fmt::print("next: mailprune campaign show '{}', then mailprune campaign notify '{}'\n", args.campaign, args.campaign);
+  return kDone;
+}
+
+int campaign_notify(const Context& context, const CampaignArgs& args) {
+  db::Database database(context.config);
+  auto connection = database.connect_migrated();
+  {
+    pqxx::read_transaction tx(*connection);
+    auto row = campaign::require_campaign(tx, args.campaign);
+    if (!row.deadline) {
+      throw UsageError{fmt::format(
+          "campaign '{}' has no approval deadline, which the e-mails state; it is set at creation (--deadline)",
+          row.name)};
+    }
+  }
+  campaign::EmailSettings settings;
+  settings.review_key = security::load_or_create_key(context.config, "review", config::Secret());
+  settings.public_url = context.config.archive.public_url;
+  // A second connection: the sender reads the agent's proposals between the queue's transactions.
+  auto reader = database.connect();
+  campaign::NotifyOptions options;
+  options.reminder = args.reminder;
+  options.send.rate_per_minute = context.config.smtp.rate_per_minute;
+  options.send.limit = args.limit;
+  auto result =
+      campaign::notify_campaign(*connection, args.campaign, campaign::review_link_preparer(settings),
+                                campaign::smtp_notification_sender(*reader, context.config.smtp, settings), options);
+  if (args.reminder) {
+    fmt::print("reminders: round {} queued for {} agent(s)\n", result.round, result.queued.queued);
+  } else {
+    fmt::print("review e-mails: {} queued now, {} queued before{}\n", result.queued.queued, result.queued.already,
+               result.queued.agents_created
+                   ? fmt::format(" ({} agent(s) taken from the inventory)", result.queued.agents_created)
+                   : std::string());
+  }
+  fmt::print("sent {}, to retry later {}, given up {}; {} still pending; campaign is {}\n", result.sent.sent,
+             result.sent.retry_later, result.sent.failed, result.still_pending, result.state);
+  if (result.sent.stopped) {
+    fmt::print(stderr, "mailprune: sending stopped: {}\n", result.sent.stop_reason);
+    return kFailure;
+  }
+  return result.sent.failed > 0 ? kFailure : kDone;
+}
+
+int campaign_close(const Context& context, const CampaignArgs& args) {
+  db::Database database(context.config);
+  auto connection = database.connect_migrated();
+  int id = 0;
+  {
+    pqxx::read_transaction tx(*connection);
+    id = campaign::require_campaign(tx, args.campaign).id;
+  }
+  auto result = campaign::close_campaign(*connection, id, "closed from the command line");
+  if (result.previous_state == "closed") {
+    fmt::print("campaign '{}' was already closed\n", args.campaign);
+  } else {
+    fmt::print("campaign '{}' closed (was {}); {} pending e-mail(s) cancelled; its review links now say it is over\n",
+               args.campaign, result.previous_state, result.notifications_cancelled);
+  }
+  return kDone;
+}
+
+// Runs `run`, turning the campaign layer's user errors into usage errors (exit 2).
+std::function<int(const Context&)> guarded(std::function<int(const Context&, const CampaignArgs&)> run,
+                                           std::shared_ptr<CampaignArgs> args) {
+  return [run, args](const Context& context) {
+    try {
+      return run(context, *args);
+    } catch (const campaign::CampaignError& e) {
+      throw UsageError{e.what()};
+    }
+  };
+}
+
+constexpr const char* kCampaignFooter = R"(A campaign goes through explicit steps; each can be run again:
+  create   draft: rules copied from the configuration's [[rule]], a scope, a target, dates
+  launch   crawl the mailboxes in scope (incremental), then plan: proposals reaching the target
+           (draft|crawling|proposing -> proposing)
+  show     progress against the target: proposed, approved, refused, applied, freed (estimated
+           and measured by the servers), per team and per agent
+  notify   one e-mail per agent with a link to their review page (proposing -> notifying ->
+           collecting); --reminder sends a reminder round to agents with undecided items
+  close    closed: pending e-mails cancelled, review links answer "campaign over"
+Agents decide on their review page (mailprune serve); `mailprune apply --campaign` carries out
+what was approved. See docs/guide-admin.md.)";
+
+}  // namespace
+
+void add_campaign_commands(CLI::App& app, std::function<int(const Context&)>& action) {
+  // agents
+  auto agents_args = std::make_shared<AgentsArgs>();
+  auto* agents = app.add_subcommand("agents", "the people campaigns write to: import them from CSV, list them");
+  agents->require_subcommand(1);
+  auto* import =
+      agents->add_subcommand("import", "import or update agents from a CSV file (address,display_name,team,language)");
+  import->footer(R"(The file is UTF-8 CSV with the header address,display_name,team,language (only address is
+required; language fr or en, default fr). Importing again updates names, teams and languages and
+keeps every decision already recorded; agents missing from the file are kept and listed. An
+imported agent's name, team and language also apply to its mailboxes on every source (they
+override the crawl's mailboxes_file for that address). Nothing is written if a line is invalid.)");
+  import->add_option("file", agents_args->file, "the CSV file")->required()->type_name("FILE");
+  import->callback([&action, agents_args] {
+    action = [agents_args](const Context& c) { return agents_import(c, *agents_args);
+};
+}  // namespace mailprune::cli
+);
+auto* list = agents->add_subcommand("list", "list the agents with their team, language and mailboxes");
+list->add_option("--team", agents_args->team, "only this team's agents")->type_name("T");
+list->add_option("--format", agents_args->format, "table (default), json or csv")
+    ->check(CLI::IsMember({"table", "json", "csv"}))
+    ->type_name("FORMAT");
+list->callback([&action, agents_args] {
+  action = [agents_args](const Context& c) { return agents_list(c, *agents_args); };
+});
+
+// campaign
+auto args = std::make_shared<CampaignArgs>();
+auto* group = app.add_subcommand("campaign", "run a clean-up campaign: create, launch, notify, follow, close");
+group->footer(kCampaignFooter);
+group->require_subcommand(1);
+auto name_option = [&](CLI::App* command) {
+  command->add_option("campaign", args->campaign, "the campaign's name (or id)")->required()->type_name("NAME");
+};
+
+auto* create = group->add_subcommand("create", "create a draft campaign from the configured rules");
+name_option(create);
+create->footer(R"(Dates are YYYY-MM-DD (a deadline date means the end of that day) or RFC 3339 date-times.
+Scope options are repeatable and combine (a mailbox must match every kind given); none: every
+mailbox. The rules are copied into the campaign: later changes of the configuration do not
+change it. Example:
+  mailprune campaign create printemps-2025 --target 1000GB --deadline 2025-04-11 --admin dsi@example.org)");
+create->add_option("--target", args->target, "bytes to free, e.g. 1000GB")->type_name("SIZE");
+create->add_option("--source", args->sources, "only this source's mailboxes (repeatable)")
+    ->type_name("NAME")
+    ->allow_extra_args(false);
+create->add_option("--team", args->teams, "only this team's mailboxes (repeatable)")
+    ->type_name("T")
+    ->allow_extra_args(false);
+create->add_option("--mailbox", args->mailboxes, "only this mailbox (repeatable)")
+    ->type_name("ADDR")
+    ->allow_extra_args(false);
+create->add_option("--rule", args->rules, "only this [[rule]] (repeatable; default: every rule)")
+    ->type_name("NAME")
+    ->allow_extra_args(false);
+create->add_option("--starts", args->starts, "start date")->type_name("DATE");
+create->add_option("--deadline", args->deadline, "approval deadline (needed to notify)")->type_name("DATE");
+create->add_option("--grace-days", args->grace_days, "days before quarantined mail is purged (default: [policy])")
+    ->type_name("N")
+    ->check(CLI::NonNegativeNumber);
+create->add_option("--language", args->language, "fr (default) or en: the campaign's default language")
+    ->check(CLI::IsMember({"fr", "en"}))
+    ->type_name("LANG");
+create->add_option("--admin", args->admins, "an admin's e-mail address for progress reports (repeatable)")
+    ->type_name("ADDR")
+    ->allow_extra_args(false);
+create->callback([&action, args] { action = guarded(campaign_create, args); });
+
+auto* list_campaigns = group->add_subcommand("list", "list the campaigns and their states");
+list_campaigns->add_option("--format", args->format, "table (default), json or csv")
+    ->check(CLI::IsMember({"table", "json", "csv"}))
+    ->type_name("FORMAT");
+list_campaigns->callback([&action, args] {
+  action = guarded(
+      [](const Context& context, const CampaignArgs& a) {
+        db::Database database(context.config);
+        auto connection = database.connect_migrated();
+        fmt::print("{}", campaign::render_campaign_list(campaign::list_campaigns(*connection), a.format));
+        return int(kDone);
+      },
+      args);
+});
+
+auto* show = group->add_subcommand("show", "progress against the target, per team and per agent");
+name_option(show);
+show->add_option("--format", args->format, "table (default), json or csv (one line per agent)")
+    ->check(CLI::IsMember({"table", "json", "csv"}))
+    ->type_name("FORMAT");
+show->callback([&action, args] {
+  action = guarded(
+      [](const Context& context, const CampaignArgs& a) {
+        db::Database database(context.config);
+        auto connection = database.connect_migrated();
+        fmt::print("{}", campaign::render_progress(campaign::campaign_progress(*connection, a.campaign), a.format));
+        return int(kDone);
+      },
+      args);
+});
+
+auto* launch = group->add_subcommand("launch", "crawl the campaign's mailboxes, then plan its proposals");
+name_option(launch);
+launch->footer(R"(Runs in draft, crawling or proposing state; run it again after an interrupted crawl or to plan
+again (pending proposals are replaced, decided ones kept). Refused once agents have been notified.)");
+launch->add_flag("--no-crawl", args->no_crawl, "plan on the inventory as it is");
+launch->add_flag("--full", args->full, "crawl every folder again instead of incrementally");
+launch->callback([&action, args] { action = guarded(campaign_launch, args); });
+
+auto* notify = group->add_subcommand("notify", "e-mail each agent a link to their review page");
+name_option(notify);
+notify->footer(R"(One e-mail per agent and campaign, in the agent's language, through [smtp] at most
+rate_per_minute per minute. A failure for one agent is retried by a later run (after 5 min,
+10 min, ...; given up after 5 attempts) and does not stop the others. Run it again to send what
+is due; an agent is never e-mailed twice for the same round. Links point at [archive] public_url.
+Exit 1 when some e-mail was given up or sending stopped (server unreachable, authentication).)");
+notify->add_flag("--reminder", args->reminder, "send a new reminder round to agents with undecided items");
+notify->add_option("--limit", args->limit, "send at most N e-mails this run")->type_name("N");
+notify->callback([&action, args] { action = guarded(campaign_notify, args); });
+
+auto* close = group->add_subcommand("close", "close the campaign: no more decisions, pending e-mails cancelled");
+name_option(close);
+close->callback([&action, args] { action = guarded(campaign_close, args); });
+}
+
+}  // namespace mailprune::cli
