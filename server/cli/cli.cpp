@@ -114,6 +114,13 @@ then not counted). JSON integers are exact; tables show sizes as "12.3 MB"; CSV 
   report->add_option("--mailbox", report_args.mailbox, "only this mailbox")->type_name("A");
   report->callback([&] { action = [&](const Context& c) { return command_report(c, report_args); }; });
 
+  add_plan_command(app, action);
+  add_hold_command(app, action);
+  add_apply_commands(app, action);
+  add_serve_command(app, action);
+  add_campaign_commands(app, action);
+  add_admin_commands(app, action);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

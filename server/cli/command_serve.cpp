@@ -18,6 +18,10 @@
 #include "http/health.hpp"
 #include "http/server.hpp"
 #include "http/writer_body.hpp"
+#include "metrics/database_metrics.hpp"
+#include "metrics/metrics_http.hpp"
+#include "metrics/registry.hpp"
+#include "review/review_handlers.hpp"
 #include "security/keys.hpp"
 
 namespace mailprune::cli {
@@ -154,6 +158,19 @@ int command_serve(const Context& context, const ServeArgs& args) {
   };
   http::add_health_routes(router, std::move(health));
   add_archive_routes(router, context.config, connections);
+  // The agents' review pages (GET shows, POST records decisions), keyed like `campaign notify`.
+  review::ReviewHandlerContext review_context;
+  review_context.key = security::load_or_create_key(context.config, "review", config::Secret());
+  review_context.with_connection = [&connections](const std::function<void(pqxx::connection&)>& work) {
+    connections.with([&](pqxx::connection& connection) { work(connection); });
+  };
+  review::add_review_routes(router, review_context);
+  // Prometheus: inventory, campaign and journal figures read at scrape time (cached 15 s).
+  auto registry = std::make_shared<metrics::Registry>();
+  metrics::DatabaseCollectorOptions collector;
+  collector.with_connection = review_context.with_connection;
+  registry->add_collector(metrics::database_collector(std::move(collector)));
+  metrics::add_metrics_routes(router, registry);
 
   http::Server server(options, std::move(router));
   server.stop_on_signals();

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "config/policy_config.hpp"
 #include "config/secret.hpp"
 
 namespace mailprune::config {
@@ -66,6 +67,7 @@ struct SourceConfig {
   LoginAs login_as = LoginAs::master;
   std::string master_separator = "*";  // Dovecot's auth_master_user_separator
   bool compress = true;                // COMPRESS=DEFLATE when offered (see docs/benchmarks.md)
+  bool catenate = true;                // detach with APPEND CATENATE when offered (only new bytes travel)
 
   // EWS
   std::string url;  // https://mail.example.org/EWS/Exchange.asmx
@@ -82,15 +84,79 @@ struct SourceConfig {
   bool attachment_sizes_exact = false;
 };
 
+// [archive]: where detached attachments are kept, and the signed links left in their place.
+struct ArchiveConfig {
+  // The content-addressed store's root (an absolute path). Empty: <data_dir>/archive.
+  std::string dir;
+  // mailprune's HTTP server as agents' mail clients reach it; links are <public_url>/archive/...
+  std::string public_url = "http://localhost:8080";
+  // How long a link stays valid, in days; 0: links never expire (archived attachments must stay
+  // reachable for years).
+  int link_valid_days = 0;
+  // The key links are signed with (link_key_env / link_key_file: 64 hex digits or base64 of at
+  // least 32 random bytes). Empty: a key generated once under <data_dir>/keys/links.key.
+  Secret link_key;
+};
+
+// [server]: `mailprune serve`, the HTTP server (review pages, archive links, /healthz).
+struct ServerConfig {
+  // Addresses to listen on, "IP:PORT" or "[IPv6]:PORT" (port 0: any free port, for tests).
+  std::vector<std::string> listen = {"127.0.0.1:8080"};
+  int threads = 2;  // I/O threads (handlers run on them too)
+  // HTTPS: both set, or neither (plain HTTP; a reverse proxy in front usually terminates TLS).
+  std::string tls_cert_file;          // PEM, the certificate chain (resolved against the config file's folder)
+  std::string tls_key_file;           // PEM, the private key
+  int header_timeout_seconds = 10;    // from a request's first byte to the end of its header
+  int body_timeout_seconds = 30;      // to receive a request's body
+  int idle_timeout_seconds = 60;      // an idle keep-alive connection is closed after this
+  int write_timeout_seconds = 30;     // each write of a response to a slow reader
+  int shutdown_timeout_seconds = 10;  // on SIGTERM: time in-flight requests get to finish
+  int max_header_bytes = 8192;        // larger request headers get 431
+  int max_body_bytes = 1048576;       // larger request bodies get 413 (routes may say otherwise)
+  int max_requests_per_connection = 1000;
+  // Peers (IP addresses of reverse proxies) whose X-Forwarded-For names the client's address.
+  std::vector<std::string> trusted_proxies;
+  // Admin session cookies are marked Secure even on plain-HTTP connections (TLS ends at a proxy in
+  // front); they always are on TLS connections (server/auth/session.hpp).
+  bool secure_cookies = false;
+};
+
+// [smtp]: the mail server that notification, reminder and progress emails are sent through
+// (server/notify/smtp_sender.hpp).
+enum class SmtpTls {
+  starttls,       // STARTTLS required: refuse to send over a connection that cannot be encrypted
+  opportunistic,  // STARTTLS when the server offers it, plaintext otherwise
+  implicit,       // TLS from the first byte (smtps://, port 465)
+  none,           // plaintext (a local MTA on loopback)
+};
+
+struct SmtpConfig {
+  std::string url = "smtp://127.0.0.1:25";  // smtp://HOST[:PORT], or smtps:// with tls = implicit
+  SmtpTls tls = SmtpTls::starttls;
+  std::string user;  // SMTP AUTH account; empty: no authentication
+  Secret password;   // password_env / password_file; required with `user`
+  // The sender: From header and envelope (MAIL FROM). "Name <address>" or "address".
+  std::string from = "mailprune <mailprune@localhost>";
+  std::string reply_to;  // Reply-To header ("Name <address>"); empty: none
+  std::string ca_file;   // PEM file of the CA(s) to trust; empty: the system's CAs
+  bool tls_verify = true;
+  int timeout_seconds = 60;  // connecting; one message's whole exchange: twice this
+  int rate_per_minute = 60;  // campaign sending pace (messages per minute); 0: no limit
+};
+
 struct Config {
   // The file this was read from; empty when built-in defaults are used.
   std::string source_path;
-  // Where mailprune keeps its state (embedded database, later the archive store). Never empty
+  // Where mailprune keeps its state (embedded database, archive store, keys). Never empty
   // after loading: see default_data_dir().
   std::string data_dir;
   LogConfig log;
   DatabaseConfig database;
   std::vector<SourceConfig> sources;
+  ServerConfig server;
+  ArchiveConfig archive;
+  PolicyConfig policy;  // [policy], [[rule]], [[hold]] (config/policy_config.hpp)
+  SmtpConfig smtp;
 };
 
 // /var/lib/mailprune as root; otherwise $XDG_DATA_HOME/mailprune or ~/.local/share/mailprune.

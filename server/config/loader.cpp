@@ -1,5 +1,6 @@
 #include "config/loader.hpp"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -49,6 +50,7 @@ void read_imap_source(TableReader& reader, SourceConfig& source) {
   source.login_as = login_as == "authzid" ? LoginAs::authzid : login_as == "self" ? LoginAs::self : LoginAs::master;
   source.master_separator = reader.string("master_separator", "*");
   source.compress = reader.boolean("compress", true);
+  source.catenate = reader.boolean("catenate", true);
 }
 
 // Keys of an Exchange Web Services source (kind = "ews").
@@ -121,6 +123,119 @@ SourceConfig read_source(TableReader& reader, const std::string& file, std::vect
   return source;
 }
 
+// "IP:PORT" or "[IPv6]:PORT", IP a literal address; "" when valid, else why not.
+std::string listen_address_problem(const std::string& address) {
+  std::string host;
+  std::string port;
+  if (!address.empty() && address.front() == '[') {
+    auto close = address.find(']');
+    if (close == std::string::npos || close + 1 >= address.size() || address[close + 1] != ':') {
+      return "an IPv6 address is written [ADDRESS]:PORT";
+    }
+    host = address.substr(1, close - 1);
+    port = address.substr(close + 2);
+    in6_addr v6{};
+    if (::inet_pton(AF_INET6, host.c_str(), &v6) != 1) return "'" + host + "' is not an IPv6 address";
+  } else {
+    auto colon = address.rfind(':');
+    if (colon == std::string::npos) return "needs a port: IP:PORT";
+    host = address.substr(0, colon);
+    port = address.substr(colon + 1);
+    in_addr v4{};
+    if (::inet_pton(AF_INET, host.c_str(), &v4) != 1) {
+      return "'" + host + "' is not an IPv4 address (IPv6: [ADDRESS]:PORT; host names are not resolved)";
+    }
+  }
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(port) > 65535) {
+    return "'" + port + "' is not a port (0 to 65535)";
+  }
+  return "";
+}
+
+void read_server(TableReader& server, const std::string& file, ServerConfig& out) {
+  std::vector<std::string> listen = server.string_list("listen");
+  if (!listen.empty()) out.listen = std::move(listen);
+  for (const auto& address : out.listen) {
+    std::string problem = listen_address_problem(address);
+    if (!problem.empty()) server.error("listen", fmt::format("\"{}\": {}", address, problem));
+  }
+  out.threads = static_cast<int>(server.integer("threads", 2, 1, 256));
+  auto resolve = [&](std::string path) {
+    if (!path.empty() && fs::path(path).is_relative() && !file.empty()) {
+      path = (fs::path(file).parent_path() / path).string();
+    }
+    return path;
+  };
+  out.tls_cert_file = resolve(server.string("tls_cert_file", ""));
+  out.tls_key_file = resolve(server.string("tls_key_file", ""));
+  if (out.tls_cert_file.empty() != out.tls_key_file.empty()) {
+    server.error(out.tls_cert_file.empty() ? "tls_cert_file" : "tls_key_file",
+                 "tls_cert_file and tls_key_file go together (both for HTTPS, neither for HTTP)");
+  }
+  out.header_timeout_seconds = static_cast<int>(server.integer("header_timeout_seconds", 10, 1, 3600));
+  out.body_timeout_seconds = static_cast<int>(server.integer("body_timeout_seconds", 30, 1, 3600));
+  out.idle_timeout_seconds = static_cast<int>(server.integer("idle_timeout_seconds", 60, 1, 86400));
+  out.write_timeout_seconds = static_cast<int>(server.integer("write_timeout_seconds", 30, 1, 3600));
+  out.shutdown_timeout_seconds = static_cast<int>(server.integer("shutdown_timeout_seconds", 10, 0, 3600));
+  out.max_header_bytes = static_cast<int>(server.integer("max_header_bytes", 8192, 1024, 1048576));
+  out.max_body_bytes = static_cast<int>(server.integer("max_body_bytes", 1048576, 0, 1073741824));
+  out.max_requests_per_connection = static_cast<int>(server.integer("max_requests_per_connection", 1000, 1, 1000000));
+  out.trusted_proxies = server.string_list("trusted_proxies");
+  out.secure_cookies = server.boolean("secure_cookies", false);
+  for (const auto& proxy : out.trusted_proxies) {
+    in_addr v4{};
+    in6_addr v6{};
+    if (::inet_pton(AF_INET, proxy.c_str(), &v4) != 1 && ::inet_pton(AF_INET6, proxy.c_str(), &v6) != 1) {
+      server.error("trusted_proxies", fmt::format("\"{}\" is not an IP address", proxy));
+    }
+  }
+  server.finish();
+}
+
+// A sender or reply-to as written in [smtp]; server/notify parses it fully, this catches typos.
+bool looks_like_mailbox(const std::string& text) {
+  if (text.find('@') == std::string::npos) return false;
+  return std::none_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+}
+
+void read_smtp(TableReader& smtp, SmtpConfig& out) {
+  out.url = smtp.string("url", "smtp://127.0.0.1:25");
+  const bool smtps = out.url.rfind("smtps://", 0) == 0;
+  if (!smtps && out.url.rfind("smtp://", 0) != 0) {
+    smtp.error("url", "must start with smtp:// (or smtps:// with tls = \"implicit\")");
+  } else if (out.url.find_first_of(" \"\t\r\n") != std::string::npos) {
+    smtp.error("url", "must not contain spaces or quotes");
+  } else if (auto host = out.url.substr(out.url.find("://") + 3);
+             host.substr(0, host.find('/')).find('@') != std::string::npos) {
+    smtp.error("url", "must not contain an account or password: use smtp.user and smtp.password_env");
+  }
+  std::string tls = smtp.string("tls", "starttls", {"starttls", "opportunistic", "implicit", "none"});
+  out.tls = tls == "opportunistic" ? SmtpTls::opportunistic
+            : tls == "implicit"    ? SmtpTls::implicit
+            : tls == "none"        ? SmtpTls::none
+                                   : SmtpTls::starttls;
+  if (smtps && out.tls != SmtpTls::implicit) {
+    smtp.error("tls", "an smtps:// url means implicit TLS: set tls = \"implicit\"");
+  } else if (!smtps && out.tls == SmtpTls::implicit) {
+    smtp.error("url", "with tls = \"implicit\" the url starts with smtps:// (usually port 465)");
+  }
+  out.user = smtp.string("user", "");
+  out.password = smtp.secret("password", !out.user.empty());
+  if (out.user.empty() && !out.password.empty()) smtp.error("user", "is required when a password is given");
+  out.from = smtp.string("from", "mailprune <mailprune@localhost>");
+  if (!looks_like_mailbox(out.from)) smtp.error("from", "must be an address: \"Name <address>\" or \"address\"");
+  out.reply_to = smtp.string("reply_to", "");
+  if (!out.reply_to.empty() && !looks_like_mailbox(out.reply_to)) {
+    smtp.error("reply_to", "must be an address: \"Name <address>\" or \"address\" (or empty)");
+  }
+  out.ca_file = smtp.string("ca_file", "");
+  out.tls_verify = smtp.boolean("tls_verify", true);
+  out.timeout_seconds = static_cast<int>(smtp.integer("timeout_seconds", 60, 1, 3600));
+  out.rate_per_minute = static_cast<int>(smtp.integer("rate_per_minute", 60, 0, 100000));
+  smtp.finish();
+}
+
 Config read_root(const toml::table& root, const std::string& file, std::vector<ConfigError>& errors) {
   Config config;
   TableReader reader(root, "", file, errors);
@@ -143,6 +258,27 @@ Config read_root(const toml::table& root, const std::string& file, std::vector<C
   config.database.embedded_account = database.string("embedded_account", "");
   database.finish();
 
+  TableReader server = reader.table("server");
+  read_server(server, file, config.server);
+
+  TableReader archive = reader.table("archive");
+  config.archive.dir = archive.string("dir", "");
+  if (!config.archive.dir.empty() && config.archive.dir.front() != '/') {
+    archive.error("dir", "must be an absolute path (or empty: <data_dir>/archive)");
+  }
+  config.archive.public_url = archive.string("public_url", "http://localhost:8080");
+  while (config.archive.public_url.size() > 1 && config.archive.public_url.back() == '/') {
+    config.archive.public_url.pop_back();
+  }
+  if (config.archive.public_url.rfind("https://", 0) != 0 && config.archive.public_url.rfind("http://", 0) != 0) {
+    archive.error("public_url", "must start with https:// (or http://)");
+  } else if (config.archive.public_url.find_first_of("?# \"\t\r\n") != std::string::npos) {
+    archive.error("public_url", "must be a plain URL, without query, fragment, spaces or quotes");
+  }
+  config.archive.link_valid_days = static_cast<int>(archive.integer("link_valid_days", 0, 0, 36500));
+  config.archive.link_key = archive.secret("link_key", false);
+  archive.finish();
+
   std::set<std::string> names;
   for (TableReader& source : reader.array_of_tables("source")) {
     config.sources.push_back(read_source(source, file, errors));
@@ -151,6 +287,11 @@ Config read_root(const toml::table& root, const std::string& file, std::vector<C
       source.error("name", fmt::format("another [[source]] is already named \"{}\"", name));
     }
   }
+
+  read_policy(reader, config.policy);
+
+  TableReader smtp = reader.table("smtp");
+  read_smtp(smtp, config.smtp);
 
   reader.finish();
   if (config.data_dir.empty()) config.data_dir = default_data_dir();
@@ -273,6 +414,48 @@ std::string render_effective_config(const Config& config) {
   }
   out += fmt::format("postgres_bindir = {}\n", toml_quote(config.database.postgres_bindir));
   out += fmt::format("embedded_account = {}\n", toml_quote(config.database.embedded_account));
+  out += "\n[server]\n";
+  std::string listen;
+  for (const auto& address : config.server.listen) listen += (listen.empty() ? "" : ", ") + toml_quote(address);
+  out += fmt::format("listen = [{}]\nthreads = {}\n", listen, config.server.threads);
+  out +=
+      fmt::format("tls_cert_file = {}\ntls_key_file = {}{}\n", toml_quote(config.server.tls_cert_file),
+                  toml_quote(config.server.tls_key_file), config.server.tls_cert_file.empty() ? "  # plain HTTP" : "");
+  out += fmt::format(
+      "header_timeout_seconds = {}\nbody_timeout_seconds = {}\nidle_timeout_seconds = {}\n"
+      "write_timeout_seconds = {}\nshutdown_timeout_seconds = {}\n",
+      config.server.header_timeout_seconds, config.server.body_timeout_seconds, config.server.idle_timeout_seconds,
+      config.server.write_timeout_seconds, config.server.shutdown_timeout_seconds);
+  out += fmt::format("max_header_bytes = {}\nmax_body_bytes = {}\nmax_requests_per_connection = {}\n",
+                     config.server.max_header_bytes, config.server.max_body_bytes,
+                     config.server.max_requests_per_connection);
+  std::string proxies;
+  for (const auto& proxy : config.server.trusted_proxies) proxies += (proxies.empty() ? "" : ", ") + toml_quote(proxy);
+  out += fmt::format("trusted_proxies = [{}]\n", proxies);
+  out += fmt::format("secure_cookies = {}\n", config.server.secure_cookies ? "true" : "false");
+  out += "\n[archive]\n";
+  out += fmt::format("dir = {}{}\n", toml_quote(config.archive.dir),
+                     config.archive.dir.empty() ? "  # data_dir/archive" : "");
+  out += fmt::format("public_url = {}\n", toml_quote(config.archive.public_url));
+  out += fmt::format("link_valid_days = {}{}\n", config.archive.link_valid_days,
+                     config.archive.link_valid_days == 0 ? "  # links never expire" : "");
+  if (config.archive.link_key.empty()) {
+    out += "# link_key: none (generated once under data_dir/keys/links.key)\n";
+  } else {
+    out += fmt::format("# link_key = \"***\"  (from {})\n", config.archive.link_key.origin());
+  }
+  const SmtpConfig& smtp = config.smtp;
+  const char* smtp_tls = smtp.tls == SmtpTls::opportunistic ? "opportunistic"
+                         : smtp.tls == SmtpTls::implicit    ? "implicit"
+                         : smtp.tls == SmtpTls::none        ? "none"
+                                                            : "starttls";
+  out += "\n[smtp]\n";
+  out +=
+      fmt::format("url = {}\ntls = {}\nuser = {}\n", toml_quote(smtp.url), toml_quote(smtp_tls), toml_quote(smtp.user));
+  if (!smtp.password.empty()) out += fmt::format("# password = \"***\"  (from {})\n", smtp.password.origin());
+  out += fmt::format("from = {}\nreply_to = {}\nca_file = {}\ntls_verify = {}\n", toml_quote(smtp.from),
+                     toml_quote(smtp.reply_to), toml_quote(smtp.ca_file), smtp.tls_verify ? "true" : "false");
+  out += fmt::format("timeout_seconds = {}\nrate_per_minute = {}\n", smtp.timeout_seconds, smtp.rate_per_minute);
   for (const auto& source : config.sources) {
     if (source.kind == "ews") {
       const char* ews_auth = source.ews_auth == EwsAuth::basic  ? "basic"
@@ -313,13 +496,14 @@ std::string render_effective_config(const Config& config) {
     out += fmt::format("auth = {}\nuser = {}\n", toml_quote(auth), toml_quote(source.user));
     out += fmt::format("# password = \"***\"  (from {})\n", source.password.origin());
     out += fmt::format(
-        "login_as = {}\nmaster_separator = {}\ncompress = {}\nmax_connections = {}\n"
+        "login_as = {}\nmaster_separator = {}\ncompress = {}\ncatenate = {}\nmax_connections = {}\n"
         "timeout_seconds = {}\n",
         toml_quote(login_as), toml_quote(source.master_separator), source.compress ? "true" : "false",
-        source.max_connections, source.timeout_seconds);
+        source.catenate ? "true" : "false", source.max_connections, source.timeout_seconds);
     out += fmt::format("mailboxes_file = {}\n", toml_quote(source.mailboxes_file));
     out += fmt::format("# {} mailbox(es) in scope\n", source.mailboxes.size());
   }
+  out += render_policy_config(config.policy);
   return out;
 }
 

@@ -56,6 +56,7 @@ imap::ImapSettings imap_settings(const config::SourceConfig& source) {
   }
   settings.master_separator = source.master_separator;
   settings.compress = source.compress;
+  settings.actions.catenate = source.catenate;
   settings.timeout = std::chrono::seconds(source.timeout_seconds > 0 ? source.timeout_seconds : 60);
   return settings;
 }

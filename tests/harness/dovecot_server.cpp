@@ -28,6 +28,9 @@ DovecotServer::DovecotServer(DovecotOptions options) : options_(std::move(option
   if (platform::find_in_path("dovecot").empty() && ::access("/usr/sbin/dovecot", X_OK) != 0) {
     throw std::runtime_error("dovecot not found; install dovecot-imapd (run scripts/setup)");
   }
+  if (options_.lmtp && ::access("/usr/lib/dovecot/lmtp", X_OK) != 0) {
+    throw std::runtime_error("Dovecot's LMTP server not found; install dovecot-lmtpd (run scripts/setup)");
+  }
   if (options_.master_password.empty()) options_.master_password = random_hex(20);
   dir_.make_subdir("run", false, 0755);
   dir_.make_subdir("state", false, 0755);
@@ -42,6 +45,11 @@ DovecotServer::DovecotServer(DovecotOptions options) : options_(std::move(option
     do {
       imaps_port_ = free_port();
     } while (imaps_port_ == imap_port_);
+    if (options_.lmtp) {
+      do {
+        lmtp_port_ = free_port();
+      } while (lmtp_port_ == imap_port_ || lmtp_port_ == imaps_port_);
+    }
     write_config();
     platform::SpawnOptions spawn;
     const std::string dovecot = platform::find_in_path("dovecot");
@@ -49,7 +57,10 @@ DovecotServer::DovecotServer(DovecotOptions options) : options_(std::move(option
     spawn.extra_env = {"TZ=UTC"};  // INTERNALDATE is shown in the server's zone: make it predictable
     // The master runs as root and drops privileges itself; SIGTERM stops it and its children.
     server_.start(spawn, "dovecot", dir_ / "dovecot.log", SIGTERM, SIGTERM);
-    auto ready = [this] { return read_greeting(imap_port_).rfind("* OK", 0) == 0; };
+    auto ready = [this] {
+      return read_greeting(imap_port_).rfind("* OK", 0) == 0 &&
+             (lmtp_port_ == 0 || read_greeting(lmtp_port_).rfind("220 ", 0) == 0);
+    };
     if (server_.wait_until(ready, options_.start_timeout) == ServerProcess::Outcome::ready) return;
     if (attempt == 5) server_.fail("exited during startup 5 times");
   }
@@ -81,7 +92,7 @@ void DovecotServer::write_config() {
     << "base_dir = " << (dir_ / "run") << "\n"
     << "state_dir = " << (dir_ / "state") << "\n"
     << "log_path = " << (dir_ / "dovecot.log") << "\n"
-    << "protocols = imap\n"
+    << "protocols = imap" << (options_.lmtp ? " lmtp" : "") << "\n"
     << "listen = " << host_ << "\n"
     << "ssl = yes\n"
     << "ssl_cert = <" << certificate_.cert_path << "\n"
@@ -126,6 +137,12 @@ void DovecotServer::write_config() {
     << "  inet_listener imap {\n    address = " << host_ << "\n    port = " << imap_port_ << "\n  }\n"
     << "  inet_listener imaps {\n    address = " << host_ << "\n    port = " << imaps_port_ << "\n    ssl = yes\n  }\n"
     << "}\n";
+  if (options_.lmtp) {
+    // Recipients are full addresses, as in the passwd-file; delivery goes to INBOX.
+    c << "service lmtp {\n  inet_listener lmtp {\n    address = " << host_ << "\n    port = " << lmtp_port_
+      << "\n  }\n}\n"
+      << "lmtp_save_to_detail_mailbox = no\n";
+  }
   std::string plugins = options_.quota ? "quota" : "";
   std::string imap_plugins;
   if (options_.quota) imap_plugins += " imap_quota";

@@ -3,7 +3,8 @@
 // Everything lives in one temp dir: dovecot.conf, base_dir (sockets), state_dir, the log, the TLS
 // material (a fresh CA and server certificate per run, see tls_certificate.hpp), the passwd-files
 // and the mail homes. It listens on 127.0.0.1 only: a plaintext `imap` port (plaintext
-// authentication allowed) and an implicit-TLS `imaps` port, both free ports.
+// authentication allowed) and an implicit-TLS `imaps` port, both free ports; optionally an LMTP
+// port (DovecotOptions::lmtp) that delivers to the users' INBOX, for an MTA in front.
 //
 // Users are passwd-file entries (add_user() works before and after start: Dovecot re-reads the file
 // when it changes). A master user logs in to any mailbox as `<user>*<master>` with the master
@@ -45,6 +46,9 @@ struct DovecotOptions {
   bool quota = true;            // quota + imap_quota plugins
   bool compress = true;         // imap_zlib plugin: COMPRESS=DEFLATE
   int max_connections_per_user = 100;
+  // An LMTP listener on a free 127.0.0.1 port (lmtp_port()), for an MTA (PostfixServer) to deliver
+  // into the users' INBOX. Needs the dovecot-lmtpd package. Off by default.
+  bool lmtp = false;
   // Lines appended to dovecot.conf as they are (later settings win).
   std::vector<std::string> extra_config;
   std::chrono::milliseconds start_timeout = std::chrono::seconds(30);
@@ -100,6 +104,8 @@ class DovecotServer {
   const std::string& host() const { return host_; }
   std::uint16_t imap_port() const { return imap_port_; }
   std::uint16_t imaps_port() const { return imaps_port_; }
+  // 0 unless DovecotOptions::lmtp.
+  std::uint16_t lmtp_port() const { return lmtp_port_; }
   const std::string& ca_path() const { return certificate_.ca_path; }      // trust this
   const std::string& cert_path() const { return certificate_.cert_path; }  // what the server shows
   const std::string& master_user() const { return options_.master_user; }
@@ -126,6 +132,7 @@ class DovecotServer {
   std::string host_ = "127.0.0.1";
   std::uint16_t imap_port_ = 0;
   std::uint16_t imaps_port_ = 0;
+  std::uint16_t lmtp_port_ = 0;
   std::map<std::string, std::string> users_;  // name -> password
   ServerProcess server_;
 };

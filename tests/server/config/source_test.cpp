@@ -41,6 +41,18 @@ TEST_F(SourceConfigTest, DefaultsFollowTheTlsMode) {
   EXPECT_NE(rendered.find("[[source]]"), std::string::npos);
 }
 
+TEST_F(SourceConfigTest, CatenateIsOnUnlessTurnedOff) {
+  Config config = parse_config(
+      "[[source]]\nname = \"a\"\nhost = \"imap.example\"\nuser = \"admin\"\npassword_env = \"MAILPRUNE_TEST_IMAP_PW\"\n"
+      "[[source]]\nname = \"b\"\nhost = \"imap.example\"\nuser = \"admin\"\npassword_env = \"MAILPRUNE_TEST_IMAP_PW\"\n"
+      "catenate = false\n",
+      "s.toml");
+  ASSERT_EQ(config.sources.size(), 2u);
+  EXPECT_TRUE(config.sources[0].catenate);
+  EXPECT_FALSE(config.sources[1].catenate);
+  EXPECT_NE(render_effective_config(config).find("catenate = false"), std::string::npos);
+}
+
 TEST_F(SourceConfigTest, ErrorsNameTheSourceIndex) {
   try {
     parse_config(
