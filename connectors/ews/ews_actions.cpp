@@ -194,6 +194,33 @@ std::optional<Item> EwsActions::fetch_item(const std::string& item_id, const std
   return message.items[0];
 }
 
+std::variant<std::vector<std::string>, Outcome> EwsActions::create_attachments(
+    ItemId& current, const std::vector<NewFileAttachment>& attachments, std::string_view what) {
+  const Response response = call(create_attachment(session_.context(), current, attachments));
+  if (response.messages.size() != attachments.size()) {
+    throw ConnectorError(ConnectorError::Kind::protocol,
+                         "CreateAttachment: " + std::to_string(response.messages.size()) + " answers for " +
+                             std::to_string(attachments.size()));
+  }
+  std::vector<std::string> created;
+  for (const ResponseMessage& message : response.messages) {
+    if (!message.status.ok()) {
+      if (is_not_found(message.status)) return Outcome::not_found;
+      if (is_conflict(message.status)) return Outcome::changed;
+      fail("CreateAttachment", message.status);
+    }
+    // The attachment is in place only once the server has given it an id.
+    if (message.attachments.empty() || message.attachments[0].id.empty()) {
+      throw ConnectorError(ConnectorError::Kind::protocol,
+                           "CreateAttachment: no AttachmentId for the " + std::string(what));
+    }
+    created.push_back(message.attachments[0].id);
+    const ItemId& root = message.attachments[0].root_item;
+    if (!root.id.empty() && !root.change_key.empty()) current = root;
+  }
+  return created;
+}
+
 connector::DetachResult EwsActions::detach(const connector::FolderState& folder,
                                            const connector::DetachRequest& request) {
   connector::DetachResult result;
@@ -239,29 +266,12 @@ connector::DetachResult EwsActions::detach(const connector::FolderState& folder,
   ItemId current = item->id;
   std::vector<std::string> created;
   if (!notices.empty()) {
-    const Response response = call(create_attachment(session_.context(), current, notices));
-    if (response.messages.size() != notices.size()) {
-      throw ConnectorError(ConnectorError::Kind::protocol,
-                           "CreateAttachment: " + std::to_string(response.messages.size()) + " answers for " +
-                               std::to_string(notices.size()));
+    auto answer = create_attachments(current, notices, "notice");
+    if (const auto* outcome = std::get_if<Outcome>(&answer)) {
+      result.outcome = *outcome;  // notices created before stay: a retry of this action finds them
+      return result;
     }
-    for (const ResponseMessage& message : response.messages) {
-      if (!message.status.ok()) {
-        if (is_not_found(message.status) || is_conflict(message.status)) {
-          // Notices created before this one stay: a retry of this action finds them.
-          result.outcome = is_not_found(message.status) ? Outcome::not_found : Outcome::changed;
-          return result;
-        }
-        fail("CreateAttachment", message.status);
-      }
-      // The link is in place only once the server has given it an id.
-      if (message.attachments.empty() || message.attachments[0].id.empty()) {
-        throw ConnectorError(ConnectorError::Kind::protocol, "CreateAttachment: no AttachmentId for the notice");
-      }
-      created.push_back(message.attachments[0].id);
-      const ItemId& root = message.attachments[0].root_item;
-      if (!root.id.empty() && !root.change_key.empty()) current = root;
-    }
+    created = std::move(std::get<std::vector<std::string>>(answer));
   }
   report(request.on_step, ActionStep::uploaded, with_id(request.message, current));
   if (!created.empty()) {

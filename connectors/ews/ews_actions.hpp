@@ -68,6 +68,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "ews/requests.hpp"
@@ -131,6 +132,13 @@ class EwsActions final : public connector::MailboxActions {
   // The attachment's content, read back, is exactly `expected` (stops at the first difference).
   bool has_content(const connector::FolderState& folder, const connector::MessageRef& message,
                    const std::string& attachment_id, std::string_view expected);
+  // CreateAttachment of `attachments` on the item `current` (what: "notice" or "original", for
+  // errors). Returns the new AttachmentIds in order and moves `current` to the item's new id and
+  // ChangeKey; or the outcome (not_found, changed) when the server refused one because the item is
+  // gone or changed (attachments created before it stay: a retry recognises them). Throws
+  // ConnectorError for other refusals and malformed answers.
+  std::variant<std::vector<std::string>, connector::Outcome> create_attachments(
+      ItemId& current, const std::vector<NewFileAttachment>& attachments, std::string_view what);
 
   EwsMailboxSession& session_;
   std::map<std::string, std::string> moved_message_ids_;  // action id -> InternetMessageId

@@ -99,28 +99,12 @@ connector::DetachResult EwsActions::reattach(const connector::FolderState& folde
   ItemId current = item->id;
   std::vector<std::string> created;
   if (!originals.empty()) {
-    const Response response = call(create_attachment(session_.context(), current, originals));
-    if (response.messages.size() != originals.size()) {
-      throw ConnectorError(ConnectorError::Kind::protocol,
-                           "CreateAttachment: " + std::to_string(response.messages.size()) + " answers for " +
-                               std::to_string(originals.size()));
+    auto answer = create_attachments(current, originals, "original");
+    if (const auto* outcome = std::get_if<Outcome>(&answer)) {
+      result.outcome = *outcome;  // copies created before stay: a retry of this undo recognises them
+      return result;
     }
-    for (const ResponseMessage& message : response.messages) {
-      if (!message.status.ok()) {
-        if (is_not_found(message.status) || is_conflict(message.status)) {
-          // Copies created before this one stay: a retry of this undo recognises them.
-          result.outcome = is_not_found(message.status) ? Outcome::not_found : Outcome::changed;
-          return result;
-        }
-        fail("CreateAttachment", message.status);
-      }
-      if (message.attachments.empty() || message.attachments[0].id.empty()) {
-        throw ConnectorError(ConnectorError::Kind::protocol, "CreateAttachment: no AttachmentId for the original");
-      }
-      created.push_back(message.attachments[0].id);
-      const ItemId& root = message.attachments[0].root_item;
-      if (!root.id.empty() && !root.change_key.empty()) current = root;
-    }
+    created = std::move(std::get<std::vector<std::string>>(answer));
   }
   report(request.on_step, ActionStep::uploaded, with_id(request.message, current));
 

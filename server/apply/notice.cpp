@@ -4,8 +4,12 @@
 
 #include <ctime>
 
+#include "text/html.hpp"
+
 namespace mailprune::apply {
 namespace {
+
+using text::html_escape;
 
 bool french(const std::string& language) {
   return language == "fr";
@@ -17,33 +21,6 @@ std::string day_of(std::int64_t unix_seconds, bool fr) {
   ::gmtime_r(&t, &tm);
   if (fr) return fmt::format("{:02}/{:02}/{:04}", tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900);
   return fmt::format("{:04}-{:02}-{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
-
-std::string html_escape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 std::string shown_name(const NoticeFacts& facts, bool fr) {

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "http/message.hpp"
+#include "text/html.hpp"
 
 namespace mailprune::http {
 
@@ -37,8 +38,8 @@ Params parse_cookies(std::string_view header_value);
 // All Cookie headers of a request together.
 Params request_cookies(const Request& request);
 
-// Escapes & < > " ' for HTML text and quoted attribute values.
-std::string html_escape(std::string_view text);
+// Text for HTML content and attribute values (text/html.hpp).
+using text::html_escape;
 
 // A request target split and decoded (what the server does before calling handlers).
 struct Target {

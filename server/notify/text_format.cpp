@@ -137,33 +137,6 @@ std::string format_percent(std::uint64_t part, std::uint64_t whole, Language lan
   return format_count(percent, language) + (language == Language::fr ? std::string(kNbsp) + "%" : "%");
 }
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 8);
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string one_line(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size();) {

@@ -16,6 +16,8 @@
 #include <string>
 #include <string_view>
 
+#include "text/html.hpp"
+
 namespace mailprune::notify {
 
 enum class Language { fr, en };
@@ -49,8 +51,8 @@ std::string_view plural(std::uint64_t count, Language language, std::string_view
 // The count and its noun: "1 élément", "0 élément", "1 234 éléments" / "0 items", "1 item".
 std::string counted(std::uint64_t count, Language language, std::string_view one, std::string_view many);
 
-// Text for HTML element content and attribute values: & < > " ' escaped.
-std::string html_escape(std::string_view text);
+// Text for HTML content and attribute values (text/html.hpp).
+using text::html_escape;
 // Text from mail or users on one line: control characters (CR, LF, tabs...) become spaces,
 // surrounding spaces trimmed, invalid UTF-8 bytes replaced by U+FFFD.
 std::string one_line(std::string_view text);
