@@ -38,15 +38,8 @@ inner=""
 
 usage() { sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
-machine() {
-  echo "cores (nproc):   $(nproc)"
-  echo "CPU:             $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
-  echo "memory:          $(free -h | awk '/^Mem:/ {print $2}')"
-  echo "disk (/tmp):     $(df -h --output=source,fstype,size /tmp | tail -1 | tr -s ' ')"
-  echo "kernel:          $(uname -r)"
-  echo "Dovecot:         $(dovecot --version 2>/dev/null || echo '?')"
-  echo "load average:    $(cut -d' ' -f1-3 /proc/loadavg)"
-}
+. "$repo/bench/lib.sh"
+machine() { bench_machine; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in

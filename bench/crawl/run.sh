@@ -49,20 +49,8 @@ report_only=0
 
 usage() { sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
-machine() {
-  echo "cores (nproc):   $(nproc)"
-  echo "CPU:             $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
-  echo "memory:          $(free -h | awk '/^Mem:/ {print $2}')"
-  echo "disk (/tmp):     $(df -h --output=source,fstype,size /tmp | tail -1 | tr -s ' ')"
-  echo "kernel:          $(uname -r)"
-  echo "Debian:          $(cat /etc/debian_version 2>/dev/null || echo '?')"
-  echo "Dovecot:         $(dovecot --version 2>/dev/null || echo '?')"
-  local pg
-  pg=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-  echo "PostgreSQL:      $("$pg/postgres" --version 2>/dev/null || echo '?')"
-  echo "compilers now:   $(pgrep -c cc1plus || true) cc1plus processes"
-  echo "load average:    $(cut -d' ' -f1-3 /proc/loadavg)"
-}
+. "$repo/bench/lib.sh"
+machine() { bench_machine; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
