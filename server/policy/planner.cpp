@@ -94,7 +94,9 @@ PlanStats plan_campaign(pqxx::transaction_base& tx, const Campaign& campaign, co
   }
   if (campaign.rules.empty()) throw PlanError(fmt::format("campaign '{}' has no rules", campaign.name));
   // Sorting and hashing millions of matches: give this transaction room (it is one batch job).
+  // Its statements run once over millions of rows: compiling them (JIT) costs more than it saves.
   tx.exec0("SET LOCAL work_mem = '256MB'");
+  tx.exec0("SET LOCAL jit = off");
 
   sync_config_holds(tx, policy.holds);
   MatchContext context;
@@ -139,21 +141,40 @@ PlanStats plan_campaign(pqxx::transaction_base& tx, const Campaign& campaign, co
           .as<std::int64_t>();
   steps.done("decided proposals");
 
+  // Every rule of a kind in one pass over its table: each target once, with the rule that takes it
+  // and the skip already decided (policy/rule_sql.hpp).
+  MatchPass detach_pass, message_pass;
+  detach_pass.detach = true;
+  for (std::size_t i = 0; i < campaign.rules.size(); ++i) {
+    (campaign.rules[i].action == RuleAction::detach ? detach_pass : message_pass).rules.push_back(i);
+  }
   tx.exec0("DROP TABLE IF EXISTS plan_match");
   tx.exec0(
-      "CREATE TEMP TABLE plan_match (rule_index int, priority int, mailbox_id int, message_id bigint,"
-      " attachment_id bigint, bytes bigint, reason text) ON COMMIT DROP");
-  SqlParams params;
-  std::string selects;
-  for (std::size_t i = 0; i < campaign.rules.size(); ++i) {
-    selects += (i ? " UNION ALL " : "") + rule_match_sql(campaign.rules[i], static_cast<int>(i), context, params);
+      "CREATE TEMP TABLE plan_match (attachment_id bigint, message_id bigint, mailbox_id int, rule_index int,"
+      " priority int, bytes bigint, skip_rule_index int, reason text, skip_bytes bigint, matches int) ON COMMIT DROP");
+  for (const MatchPass* pass : {&detach_pass, &message_pass}) {
+    if (pass->rules.empty()) continue;
+    SqlParams params;
+    std::string select = match_pass_sql(campaign.rules, *pass, context, params);
+    tx.exec_params0("INSERT INTO plan_match " + select, pqxx::prepare::make_dynamic_params(params.values()));
   }
-  stats.matched = affected(
-      tx.exec_params("INSERT INTO plan_match " + selects, pqxx::prepare::make_dynamic_params(params.values())));
   tx.exec0("ANALYZE plan_match");
+  stats.matched = tx.exec1("SELECT coalesce(sum(matches), 0)::bigint FROM plan_match")[0].as<std::int64_t>();
   steps.done("match");
 
-  // One action per message, each attachment in at most one proposal.
+  // What protections kept out: one row per target, under the highest-priority rule they stopped.
+  tx.exec_params0("DELETE FROM plan_skip WHERE campaign_id = $1", campaign.id);
+  stats.skipped = affected(tx.exec_params0(
+      "INSERT INTO plan_skip (campaign_id, rule_name, mailbox_id, message_row_id, attachment_row_id, reason, bytes)"
+      " SELECT $1, r.name, pm.mailbox_id, pm.message_id, pm.attachment_id, pm.reason, pm.skip_bytes"
+      " FROM plan_match pm JOIN plan_rule r ON r.rule_index = pm.skip_rule_index WHERE pm.skip_rule_index IS NOT NULL",
+      campaign.id));
+  steps.done("skips");
+
+  // One action per message, each attachment in at most one proposal (each row already holds its
+  // best rule): a message rule takes the message unless a detach rule of higher priority takes one
+  // of its attachments; then the detach rules keep the attachments. Then the selection towards the
+  // target, least disruptive first (priority, then largest bytes per item).
   std::string not_kept = stats.kept == 0
                              ? ""
                              : " AND NOT EXISTS (SELECT 1 FROM plan_kept k WHERE k.message_id = pm.message_id"
@@ -162,48 +183,78 @@ PlanStats plan_campaign(pqxx::transaction_base& tx, const Campaign& campaign, co
   tx.exec0("DROP TABLE IF EXISTS plan_pick");
   tx.exec0(
       "CREATE TEMP TABLE plan_pick ON COMMIT DROP AS"
-      " WITH eligible AS (SELECT * FROM plan_match pm WHERE pm.reason IS NULL" +
+      " WITH best_message AS (SELECT * FROM plan_match pm WHERE pm.attachment_id IS NULL AND pm.rule_index IS NOT "
+      "NULL" +
       not_kept +
-      "),"
-      " best_message AS (SELECT DISTINCT ON (message_id) * FROM eligible WHERE attachment_id IS NULL"
-      "   ORDER BY message_id, priority DESC, rule_index),"
-      " best_attachment AS (SELECT DISTINCT ON (attachment_id) * FROM eligible WHERE attachment_id IS NOT NULL"
-      "   ORDER BY attachment_id, priority DESC, rule_index),"
-      " detach_top AS (SELECT message_id, max(priority) AS priority FROM best_attachment GROUP BY message_id)"
-      " SELECT bm.rule_index, bm.priority, bm.mailbox_id, bm.message_id, bm.attachment_id, bm.bytes"
-      " FROM best_message bm LEFT JOIN detach_top dt ON dt.message_id = bm.message_id"
-      " WHERE dt.priority IS NULL OR bm.priority >= dt.priority"
-      " UNION ALL"
-      " SELECT ba.rule_index, ba.priority, ba.mailbox_id, ba.message_id, ba.attachment_id, ba.bytes"
-      " FROM best_attachment ba LEFT JOIN best_message bm ON bm.message_id = ba.message_id"
-      " LEFT JOIN detach_top dt ON dt.message_id = ba.message_id"
-      " WHERE bm.priority IS NULL OR bm.priority < dt.priority");
+      "), best_attachment AS (SELECT * FROM plan_match pm WHERE pm.attachment_id IS NOT NULL"
+      " AND pm.rule_index IS NOT NULL" +
+      not_kept +
+      "), message_wins AS (SELECT * FROM best_message bm WHERE NOT EXISTS (SELECT 1 FROM best_attachment ba"
+      "   WHERE ba.message_id = bm.message_id AND ba.priority > bm.priority))"
+      " SELECT rule_index, priority, mailbox_id, message_id, attachment_id, bytes FROM message_wins"
+      " UNION ALL SELECT rule_index, priority, mailbox_id, message_id, attachment_id, bytes FROM best_attachment ba"
+      " WHERE NOT EXISTS (SELECT 1 FROM message_wins mw WHERE mw.message_id = ba.message_id)");
   steps.done("resolve");
 
-  // The new proposals, with their snapshot of the target, in a temporary table. Selection towards
-  // the target: least disruptive first (priority, then largest bytes per item).
-  std::string remaining = campaign.target_bytes ? std::to_string(*campaign.target_bytes - committed_bytes) : "";
+  // Selection towards the target, least disruptive first: in the order (priority DESC, bytes DESC,
+  // message, attachment) a proposal is selected while the bytes before it are short of the target
+  // (less what is already approved). Whole priority levels are decided from their totals; only
+  // the level that crosses the target is ordered (a window over it alone, not over every pick).
+  std::string selected = "true";
+  if (campaign.target_bytes) {
+    const std::int64_t remaining = *campaign.target_bytes - committed_bytes;
+    std::vector<std::string> any_of = {"p.bytes = 0"};
+    std::int64_t before = 0;
+    for (const auto& level :
+         tx.exec("SELECT priority, sum(bytes)::bigint FROM plan_pick GROUP BY priority ORDER BY priority DESC")) {
+      if (before >= remaining) break;
+      int priority = level[0].as<int>();
+      std::int64_t bytes = level[1].as<std::int64_t>();
+      if (before + bytes <= remaining) {  // every proposal of the level starts short of the target
+        any_of.push_back(fmt::format("p.priority >= {}", priority));
+        before += bytes;
+        continue;
+      }
+      tx.exec0("DROP TABLE IF EXISTS plan_crossing");
+      tx.exec_params0(
+          "CREATE TEMP TABLE plan_crossing ON COMMIT DROP AS SELECT target_key FROM"
+          " (SELECT coalesce(p.attachment_id, -p.message_id) AS target_key, sum(p.bytes) OVER (ORDER BY p.bytes DESC,"
+          "   p.message_id, p.attachment_id NULLS FIRST ROWS UNBOUNDED PRECEDING) - p.bytes AS before"
+          "  FROM plan_pick p WHERE p.priority = $1) w WHERE $2::bigint + w.before < $3::bigint",
+          priority, before, remaining);
+      any_of.push_back(fmt::format(
+          "(p.priority = {} AND coalesce(p.attachment_id, -p.message_id) IN (SELECT target_key FROM plan_crossing))",
+          priority));
+      break;
+    }
+    selected = "(" + fmt::format("{}", fmt::join(any_of, " OR ")) + ")";
+  }
+  tx.exec0("DROP TABLE IF EXISTS plan_selected");
+  tx.exec0("CREATE TEMP TABLE plan_selected ON COMMIT DROP AS SELECT * FROM plan_pick p WHERE " + selected);
+  tx.exec0("ANALYZE plan_selected");  // few, usually: the snapshot below reads them by primary key
+  steps.done("select");
+
+  // The selected proposals, with their snapshot of the target. Index lookups of the few selected
+  // targets beat reading whole tables: say so for the rest of the plan (PostgreSQL's default cost
+  // assumes spinning disks, and the matching above is better off without it).
+  tx.exec0("SET LOCAL random_page_cost = 1.1");
   std::string date = kMessageDate;
   tx.exec0("DROP TABLE IF EXISTS plan_new");
-  tx.exec_params0(
+  tx.exec0(
       "CREATE TEMP TABLE plan_new ON COMMIT DROP AS"
       " SELECT coalesce(s.attachment_id, -s.message_id) AS target_key, r.name AS rule_name,"
-      " r.priority AS rule_priority, r.action, r.approval, s.selected,"
-      " CASE WHEN r.approval = 'auto' AND s.selected THEN 'approved' ELSE 'pending' END AS decision,"
-      " CASE WHEN r.approval = 'auto' AND s.selected THEN now() END AS decided_at,"
+      " r.priority AS rule_priority, r.action, r.approval, true AS selected,"
+      " CASE WHEN r.approval = 'auto' THEN 'approved' ELSE 'pending' END AS decision,"
+      " CASE WHEN r.approval = 'auto' THEN now() END AS decided_at,"
       " s.mailbox_id, s.message_id AS message_row_id, s.attachment_id AS attachment_row_id, f.name AS folder_name,"
       " f.uidvalidity, m.uid, m.item_id, m.change_key, m.message_id AS internet_message_id, " +
-          date +
-          " AS message_date, m.from_address, m.subject, m.size AS message_size, a.section, a.name AS attachment_name,"
-          " a.content_type, a.sha256, s.bytes, CASE r.action WHEN 'archive' THEN " +
-          archive_destination_sql("r.destination", date) +
-          " WHEN 'delete' THEN r.destination END AS destination_folder"
-          " FROM (SELECT p.*, p.bytes = 0 OR $1 = '' OR sum(p.bytes) OVER (ORDER BY p.priority DESC, p.bytes DESC,"
-          "   p.message_id, p.attachment_id NULLS FIRST ROWS UNBOUNDED PRECEDING) - p.bytes < nullif($1, '')::numeric"
-          "   AS selected FROM plan_pick p) s"
-          " JOIN plan_rule r ON r.rule_index = s.rule_index JOIN message m ON m.id = s.message_id"
-          " JOIN folder f ON f.id = m.folder_id LEFT JOIN attachment a ON a.id = s.attachment_id",
-      remaining);
+      date +
+      " AS message_date, m.from_address, m.subject, m.size AS message_size, a.section, a.name AS attachment_name,"
+      " a.content_type, a.sha256, s.bytes, CASE r.action WHEN 'archive' THEN " +
+      archive_destination_sql("r.destination", date) +
+      " WHEN 'delete' THEN r.destination END AS destination_folder"
+      " FROM plan_selected s JOIN plan_rule r ON r.rule_index = s.rule_index JOIN message m ON m.id = s.message_id"
+      " JOIN folder f ON f.id = m.folder_id LEFT JOIN attachment a ON a.id = s.attachment_id");
   steps.done("new proposals");
 
   // Pending proposals the new plan repeats exactly stay (same id: review links and audit rows keep
@@ -228,20 +279,28 @@ PlanStats plan_campaign(pqxx::transaction_base& tx, const Campaign& campaign, co
                   columns, fmt::join(split_columns(columns), ", n.")),
       campaign.id));
   stats.unchanged = tx.exec1("SELECT count(*) FROM plan_new")[0].as<std::int64_t>() - stats.proposals;
+
+  // What the target left unselected is not written one row each: its count and bytes by mailbox
+  // and rule are what the projection shows (schema/008_plan_unselected.sql).
+  tx.exec_params0("DELETE FROM plan_unselected WHERE campaign_id = $1", campaign.id);
+  tx.exec_params0(
+      "INSERT INTO plan_unselected (campaign_id, mailbox_id, rule_name, rule_priority, action, proposals, bytes)"
+      " SELECT $1, p.mailbox_id, r.name, r.priority, r.action, count(*), sum(p.bytes) FROM plan_pick p"
+      " JOIN plan_rule r ON r.rule_index = p.rule_index WHERE NOT " +
+          selected + " GROUP BY p.mailbox_id, r.rule_index, r.name, r.priority, r.action",
+      campaign.id);
+  stats.unselected = tx.exec_params1(
+                           "SELECT coalesce(sum(proposals), 0)::bigint FROM plan_unselected"
+                           " WHERE campaign_id = $1",
+                           campaign.id)[0]
+                         .as<std::int64_t>();
   steps.done("proposals");
 
-  tx.exec_params0("DELETE FROM plan_skip WHERE campaign_id = $1", campaign.id);
-  stats.skipped = affected(tx.exec_params0(
-      "INSERT INTO plan_skip (campaign_id, rule_name, mailbox_id, message_row_id, attachment_row_id, reason, bytes)"
-      " SELECT DISTINCT ON (pm.message_id, pm.attachment_id) $1, r.name, pm.mailbox_id, pm.message_id,"
-      " pm.attachment_id, pm.reason, pm.bytes FROM plan_match pm JOIN plan_rule r ON r.rule_index = pm.rule_index"
-      " WHERE pm.reason IS NOT NULL ORDER BY pm.message_id, pm.attachment_id, pm.priority DESC, pm.rule_index",
-      campaign.id));
   tx.exec_params0(
       "UPDATE campaign SET planned_at = now(), state = CASE WHEN state = 'draft' THEN 'proposing' ELSE state END"
       " WHERE id = $1",
       campaign.id);
-  steps.done("skips");
+  steps.done("campaign");
   return stats;
 }
 

@@ -6,24 +6,24 @@
 //   1. mirrors the configuration's [[hold]] into the hold table (origin 'config');
 //   2. keeps proposals already decided (approved, refused, or approved automatically) and those an
 //      apply journal took up untouched, and proposes nothing again that they cover;
-//   3. matches every rule (policy/rule_sql.hpp) into a temporary table, each match with the
-//      protection that keeps it out (hold, parse_error, damaged, flagged, signed, encrypted,
-//      calendar, tnef, retention) or none;
-//   4. resolves conflicts among unprotected matches: one action per message; each attachment goes
-//      to its highest-priority detach rule; an archive/delete rule takes the whole message (and no
-//      attachment of it is detached) when its priority is at least that of every detach rule
-//      matching one of the message's attachments; ties between rules of one kind go to the rule
-//      listed first;
-//   5. computes the proposals with their snapshot of the target; with a target, a running sum
-//      (window function) over priority (higher first) then bytes (larger first) selects proposals
-//      until the target, less the bytes of proposals already approved, is reached; the rest are
-//      inserted with selected = false. Proposals freeing 0 bytes (archive, unless
-//      archive_frees_space) are always selected. Auto rules' selected proposals start 'approved'.
-//      The campaign's pending proposals are then replaced by them: a pending proposal the new plan
-//      repeats exactly (same target, rule, selection and snapshot) stays with its id, the others
-//      are deleted, and only new or changed proposals are inserted. The plan_skip rows are
-//      rewritten;
-//   6. writes plan_skip: one row per protected target (the highest-priority rule that matched it);
+//   3. matches the rules in one pass per kind (policy/rule_sql.hpp): the attachments once for every
+//      detach rule, the messages once for every archive/delete rule; each target row carries the
+//      rule that takes it (highest priority among unprotected matches, ties to the rule listed
+//      first) and the protection that keeps it out (hold, parse_error, damaged, flagged, signed,
+//      encrypted, calendar, tnef, retention) under the highest-priority rule it stopped;
+//   4. writes plan_skip: one row per protected target;
+//   5. resolves conflicts between kinds: one action per message; an archive/delete rule takes the
+//      whole message (and no attachment of it is detached) when its priority is at least that of
+//      every detach rule taking one of the message's attachments;
+//   6. with a target, a running sum (window function) over priority (higher first) then bytes
+//      (larger first) selects proposals until the target, less the bytes of proposals already
+//      approved, is reached. Proposals freeing 0 bytes (archive, unless archive_frees_space) are
+//      always selected. Only the selected proposals are written (with their snapshot of the target);
+//      auto rules' start 'approved'. The unselected ones are counted, by mailbox and rule, in
+//      plan_unselected (what the projection needs), not written one by one. The campaign's pending
+//      proposals are then replaced: a pending proposal the new plan repeats exactly (same target,
+//      rule and snapshot) stays with its id, the others are deleted, and only new or changed
+//      proposals are inserted;
 //   7. stamps campaign.planned_at and moves a draft campaign to 'proposing'.
 // Bytes: detach counts the attachment's decoded size (the server stores it base64-encoded, about
 // 4/3 of that, so the real gain is larger); delete counts the message size (freed when the
@@ -45,12 +45,13 @@
 namespace mailprune::policy {
 
 struct PlanStats {
-  std::int64_t matched = 0;    // rule matches, protected ones included
-  std::int64_t proposals = 0;  // proposals written by this plan (new, or replacing a changed pending one)
-  std::int64_t unchanged = 0;  // pending proposals the plan repeats exactly, left as they are (same id)
-  std::int64_t skipped = 0;    // plan_skip rows written
-  std::int64_t kept = 0;       // decided proposals kept from earlier plans
-  // Wall time of each step, in order ("holds", "match", "resolve", "proposals", "skips", ...).
+  std::int64_t matched = 0;     // rule matches, protected ones included
+  std::int64_t proposals = 0;   // proposals written by this plan (new, or replacing a changed pending one)
+  std::int64_t unchanged = 0;   // pending proposals the plan repeats exactly, left as they are (same id)
+  std::int64_t unselected = 0;  // proposals the target left unselected (counted in plan_unselected, not written)
+  std::int64_t skipped = 0;     // plan_skip rows written
+  std::int64_t kept = 0;        // decided proposals kept from earlier plans
+  // Wall time of each step, in order ("holds and scope", "match", "skips", "proposals", ...).
   std::vector<std::pair<std::string, double>> step_seconds;
 };
 

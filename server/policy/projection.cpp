@@ -15,10 +15,20 @@ using report::Value;
 constexpr std::size_t kMailboxesShown = 20;
 
 // The aggregate columns of every projection query, in Totals order.
+// p.n is 1 for a proposal row, the count of a plan_unselected row.
 constexpr const char* kTotals =
-    "count(*), coalesce(sum(p.bytes), 0)::bigint,"
-    " count(*) FILTER (WHERE p.selected AND p.decision <> 'refused'),"
+    "coalesce(sum(p.n), 0)::bigint, coalesce(sum(p.bytes), 0)::bigint,"
+    " coalesce(sum(p.n) FILTER (WHERE p.selected AND p.decision <> 'refused'), 0)::bigint,"
     " coalesce(sum(p.bytes) FILTER (WHERE p.selected AND p.decision <> 'refused'), 0)::bigint";
+
+// The campaign's proposals, written ones and unselected ones counted by mailbox and rule
+// (plan_unselected, schema 008), as rows of (rule_name, action, rule_priority, mailbox_id, n,
+// bytes, selected, decision).
+constexpr const char* kProposals =
+    "(SELECT rule_name, action, rule_priority, mailbox_id, 1::bigint AS n, bytes, selected, decision"
+    " FROM proposal WHERE campaign_id = $1"
+    " UNION ALL SELECT rule_name, action, rule_priority, mailbox_id, proposals, bytes, false, 'pending'"
+    " FROM plan_unselected WHERE campaign_id = $1) p";
 
 Totals totals_at(const pqxx::row& row, int first) {
   Totals t;
@@ -62,13 +72,13 @@ Projection query_projection(pqxx::transaction_base& tx, const Campaign& campaign
                " WHEN GROUPING(coalesce(t.name, '')) = 0 THEN 2 ELSE 0 END AS kind,"
                " coalesce(p.rule_name, mb.address, coalesce(t.name, ''), ''), coalesce(p.action, ''),"
                " coalesce(max(p.rule_priority), 0), coalesce(min(t.name), ''), {},"
-               " count(*) FILTER (WHERE p.decision = 'approved'), count(*) FILTER (WHERE p.decision = 'refused'),"
-               " count(*) FILTER (WHERE p.decision = 'pending')"
-               " FROM proposal p JOIN mailbox mb ON mb.id = p.mailbox_id LEFT JOIN team t ON t.id = mb.team_id"
-               " WHERE p.campaign_id = $1"
+               " coalesce(sum(p.n) FILTER (WHERE p.decision = 'approved'), 0)::bigint,"
+               " coalesce(sum(p.n) FILTER (WHERE p.decision = 'refused'), 0)::bigint,"
+               " coalesce(sum(p.n) FILTER (WHERE p.decision = 'pending'), 0)::bigint"
+               " FROM {} JOIN mailbox mb ON mb.id = p.mailbox_id LEFT JOIN team t ON t.id = mb.team_id"
                " GROUP BY GROUPING SETS ((), (p.rule_name, p.action), (coalesce(t.name, '')), (mb.id, mb.address))"
                " ORDER BY 1, CASE WHEN GROUPING(p.rule_name) = 0 THEN max(p.rule_priority) END DESC, 9 DESC, 2",
-               kTotals),
+               kTotals, kProposals),
            campaign.id)) {
     int kind = r[0].as<int>();
     if (kind == 0) {
@@ -148,11 +158,8 @@ std::string render_projection(const Projection& p, const PlanStats* stats, Proje
     if (stats != nullptr) {
       nlohmann::ordered_json seconds = nlohmann::ordered_json::object();  // in the order they ran
       for (const auto& [step, s] : stats->step_seconds) seconds[step] = s;
-      out["plan"] = {{"matched", stats->matched},
-                     {"proposals", stats->proposals},
-                     {"skipped", stats->skipped},
-                     {"kept", stats->kept},
-                     {"seconds", std::move(seconds)}};
+      out["plan"] = {{"matched", stats->matched}, {"proposals", stats->proposals}, {"unselected", stats->unselected},
+                     {"skipped", stats->skipped}, {"kept", stats->kept},           {"seconds", std::move(seconds)}};
     }
     return out.dump(2) + "\n";
   }

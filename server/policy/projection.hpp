@@ -1,8 +1,9 @@
 // projection.hpp: what a campaign's plan comes to: proposals and bytes by team, mailbox and rule,
 // what protections kept out (by reason), and the target reached or missed by how much.
 //
-// Read from the campaign's proposal and plan_skip rows (so it shows decided proposals kept from
-// earlier plans too), with aggregate SQL over them. "Planned" means selected and not refused:
+// Read from the campaign's proposal, plan_unselected (the proposals its target left unselected,
+// counted by mailbox and rule: pending, not selected) and plan_skip rows (so it shows decided
+// proposals kept from earlier plans too), with aggregate SQL over them. "Planned" means selected and not refused:
 // what apply would carry out once approved. The target is reached when planned bytes >= target;
 // otherwise shortfall_bytes says by how much (every proposal is then selected: all of them
 // together fall short).

@@ -1,14 +1,25 @@
-// rule_sql.hpp: one rule as a set-based SELECT over the inventory (internal to the planner).
+// rule_sql.hpp: the campaign's rules as set-based SELECTs over the inventory (internal to the
+// planner), one pass per kind of target.
 //
-// For a detach rule the SELECT yields one row per matching attachment, for an archive or delete
-// rule one per matching message, each with the protection that keeps it out of the plan (NULL
-// when none), in the column order of the planner's `plan_match` table:
-//   rule_index, priority, mailbox_id, message_id, attachment_id, bytes, reason
+// match_pass_sql() builds ONE statement for every rule of a kind: detach rules read the
+// attachments (with their messages) once, archive and delete rules read the messages once. Each
+// row is a target at least one rule matches, with, already decided in the row:
+//   - the rule that takes it: among the rules whose criteria match and that no protection stops,
+//     the highest priority, ties to the rule listed first (NULL when every match is protected);
+//   - the skip: the highest-priority matching rule that a protection stops, and its reason
+//     (NULL when none), so that plan_skip needs no sort;
+//   - how many rules matched (protected ones included), for the plan's statistics.
+// Columns, in order:
+//   attachment_id (NULL for messages), message_id, mailbox_id, rule_index, priority, bytes,
+//   skip_rule_index, reason, skip_bytes, matches
 // Reasons, first that applies: hold:<id> (lowest id), parse_error, damaged (detach), flagged,
-// signed, encrypted, calendar, tnef (each unless its protect_* is false), retention.
-// Globs become regular expressions (policy/glob.hpp) passed as bind parameters; folder and
-// mailbox criteria are uncorrelated IN (SELECT ...) subqueries that PostgreSQL hashes once, so
-// the per-row cost is a hash probe.
+// signed, encrypted, calendar, tnef (each unless its protect_* is false), retention (per rule).
+// Globs become regular expressions (policy/glob.hpp) passed as bind parameters. Folder and
+// mailbox criteria (rule folders, holds, the quarantine, the archive tree) are evaluated once per
+// folder, as boolean columns of the folder table joined to each message (one hash probe per row
+// for all of them); date cut-offs are computed once per statement; duplicates are one probe of
+// the hashed plan_duplicate. The per-row expressions are computed once per row behind an OFFSET 0
+// fence, whatever the number of rules.
 #pragma once
 
 #include <string>
@@ -27,8 +38,16 @@ struct MatchContext {
   bool duplicates_table = false;  // plan_duplicate(sha256) exists (some rule is duplicates_only)
 };
 
-// The SELECT of rule `index`; its parameters are appended to `params`.
-std::string rule_match_sql(const config::Rule& rule, int index, const MatchContext& context, SqlParams& params);
+// The rules of one pass: indexes into the campaign's rule list (all detach, or all archive/delete).
+struct MatchPass {
+  bool detach = false;
+  std::vector<std::size_t> rules;
+};
+
+// The SELECT of one pass over `rules` (the campaign's, by index); its parameters are appended to
+// `params`. `pass.rules` must not be empty.
+std::string match_pass_sql(const std::vector<config::Rule>& rules, const MatchPass& pass, const MatchContext& context,
+                           SqlParams& params);
 
 // The destination folder of an archive rule for a message dated `date_sql` (an SQL expression),
 // with {year} and {month} replaced (UTC; a message without a date takes the current ones).

@@ -40,7 +40,7 @@ class PlanCli : public PlannerTest {
   std::int64_t rows() {
     return scalar(
         "SELECT (SELECT count(*) FROM campaign) + (SELECT count(*) FROM proposal) +"
-        " (SELECT count(*) FROM plan_skip) + (SELECT count(*) FROM hold)");
+        " (SELECT count(*) FROM plan_skip) + (SELECT count(*) FROM hold) + (SELECT count(*) FROM plan_unselected)");
   }
 
   Scratch scratch_;

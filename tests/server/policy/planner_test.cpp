@@ -161,6 +161,41 @@ TEST_F(PlannerTest, OneActionPerMessage) {
   EXPECT_EQ(scalar("SELECT count(DISTINCT message_row_id) FILTER (WHERE action <> 'detach') FROM proposal"), 1);
 }
 
+// The single pass over the attachments decides, per attachment, the rule that takes it (highest
+// priority among the unprotected matches, ties to the rule listed first) and the skip (the
+// highest-priority rule a protection stopped), even when one rule is protected and another not.
+TEST_F(PlannerTest, OnePassTakesTheBestUnprotectedRuleAndRecordsTheSkip) {
+  int box = inventory_->folder(inventory_->mailbox("alice@example.org", "sales"), "INBOX");
+  auto old = msg("old");
+  old.date = "now-3 years";
+  auto flagged = old;
+  flagged.subject = "flagged";
+  flagged.flagged = true;
+  inventory_->attachment(inventory_->message(box, msg("young")), big("a.pdf"));
+  inventory_->attachment(inventory_->message(box, old), big("b.pdf"));
+  inventory_->attachment(inventory_->message(box, msg("young-zip")), big("c.zip"));
+  inventory_->attachment(inventory_->message(box, flagged), big("d.pdf"));
+  inventory_->attachment(inventory_->message(box, msg("small")), big("e.zip", 1000));
+  const std::string rules =
+      "[[rule]]\nname = \"keep\"\naction = \"detach\"\npriority = 10\nmin_attachment_size = \"1MB\"\n"
+      "min_retention_years = 1\n"
+      "[[rule]]\nname = \"first\"\naction = \"detach\"\npriority = 5\nfile_names = [\"*.pdf\"]\n"
+      "[[rule]]\nname = \"second\"\naction = \"detach\"\npriority = 5\nmin_attachment_size = \"1MB\"\n";
+
+  auto outcome = plan("one-pass", rules);
+  EXPECT_EQ(names(outcome), (Names{"a.pdf", "b.pdf", "c.zip"}));
+  EXPECT_EQ(outcome.proposals["a.pdf"].rule, "first") << "keep is protected (retention); a tie goes to the first";
+  EXPECT_EQ(outcome.proposals["b.pdf"].rule, "keep") << "old enough: the highest priority";
+  EXPECT_EQ(outcome.proposals["c.zip"].rule, "second");
+  EXPECT_EQ(outcome.skips,
+            (std::map<std::string, std::string>{{"a.pdf", "retention"}, {"c.zip", "retention"}, {"d.pdf", "flagged"}}));
+  EXPECT_EQ(scalar("SELECT count(*) FROM plan_skip WHERE rule_name = 'keep'"), 3) << "under the highest priority";
+  EXPECT_EQ(outcome.stats.matched, 3 + 3 + 2 + 3) << "every rule match, protected ones included";
+  EXPECT_EQ(outcome.stats.skipped, 3);
+  ASSERT_EQ(outcome.projection.by_rule.size(), 3u);
+  EXPECT_EQ(outcome.projection.by_rule[0].name, "keep");
+}
+
 TEST_F(PlannerTest, TargetLeastDisruptiveFirstAndShortfall) {
   int box = inventory_->folder(inventory_->mailbox("alice@example.org", "sales"), "INBOX");
   int other = inventory_->folder(inventory_->mailbox("bob@example.org", "support"), "INBOX");
@@ -174,22 +209,48 @@ TEST_F(PlannerTest, TargetLeastDisruptiveFirstAndShortfall) {
 
   // 12 MB: the priority-10 PDFs come first, largest first: 10 MB, then 6 MB reaches it.
   auto outcome = plan("t", rules, 12000000);
+  // Only the selected proposals are written; the others are counted by mailbox and rule.
+  EXPECT_EQ(names(outcome), (Names{"p-10.pdf", "p-6.pdf"})) << "p-3.pdf, and z-20.zip (lower priority, although"
+                                                               " larger), are not selected";
   EXPECT_TRUE(outcome.proposals["p-10.pdf"].selected);
   EXPECT_TRUE(outcome.proposals["p-6.pdf"].selected);
-  EXPECT_FALSE(outcome.proposals["p-3.pdf"].selected);
-  EXPECT_FALSE(outcome.proposals["z-20.zip"].selected) << "lower priority, although larger";
   EXPECT_EQ(outcome.proposals["p-10.pdf"].decision, "approved") << "auto rules approve what they select";
-  EXPECT_EQ(outcome.proposals["p-3.pdf"].decision, "pending") << "not selected: not approved";
-  EXPECT_EQ(outcome.proposals["z-20.zip"].decision, "pending");
+  EXPECT_EQ(outcome.stats.proposals, 2);
+  EXPECT_EQ(outcome.stats.unselected, 2);
+  EXPECT_EQ(scalar("SELECT count(*) * 1000 + sum(proposals) FROM plan_unselected"), 2002) << "one row per mailbox";
   EXPECT_TRUE(outcome.projection.reached);
   EXPECT_EQ(outcome.projection.total.planned_bytes, 16000000);
-  EXPECT_EQ(outcome.projection.total.bytes, 39000000);
+  EXPECT_EQ(outcome.projection.total.bytes, 39000000) << "the unselected ones count in the totals";
+  EXPECT_EQ(outcome.projection.total.count, 4);
+  EXPECT_EQ(outcome.projection.total.planned_count, 2);
+  EXPECT_EQ(outcome.projection.approved, 2);
+  EXPECT_EQ(outcome.projection.pending, 2) << "unselected proposals are pending";
   ASSERT_EQ(outcome.projection.by_team.size(), 2u);
   EXPECT_EQ(outcome.projection.by_team[0].name, "sales");
   EXPECT_EQ(outcome.projection.by_team[0].totals.planned_bytes, 16000000);
+  EXPECT_EQ(outcome.projection.by_team[0].totals.bytes, 36000000);
+  EXPECT_EQ(outcome.projection.by_team[1].name, "support");
+  EXPECT_EQ(outcome.projection.by_team[1].totals.count, 1);
+  EXPECT_EQ(outcome.projection.by_team[1].totals.bytes, 3000000);
+  EXPECT_EQ(outcome.projection.by_team[1].totals.planned_count, 0);
   ASSERT_EQ(outcome.projection.by_rule.size(), 2u);
   EXPECT_EQ(outcome.projection.by_rule[0].name, "pdf");
   EXPECT_EQ(outcome.projection.by_rule[0].totals.bytes, 19000000);
+  EXPECT_EQ(outcome.projection.by_rule[0].totals.count, 3);
+  EXPECT_EQ(outcome.projection.by_rule[1].name, "zip");
+  EXPECT_EQ(outcome.projection.by_rule[1].priority, 0);
+  EXPECT_EQ(outcome.projection.by_rule[1].totals.count, 1);
+  EXPECT_EQ(outcome.projection.by_rule[1].totals.planned_count, 0);
+  ASSERT_EQ(outcome.projection.by_mailbox.size(), 2u);
+  EXPECT_EQ(outcome.projection.by_mailbox[0].name, "alice@example.org");
+  EXPECT_EQ(outcome.projection.by_mailbox[0].totals.count, 3);
+
+  // A larger target takes more: the same campaign re-planned selects p-3.pdf too (written now).
+  auto more = plan("t", rules, 18000000);
+  EXPECT_EQ(names(more), (Names{"p-10.pdf", "p-3.pdf", "p-6.pdf"}));
+  EXPECT_EQ(more.stats.unselected, 1);
+  EXPECT_EQ(more.projection.total.count, 4);
+  EXPECT_EQ(scalar("SELECT sum(proposals) FROM plan_unselected"), 1) << "rewritten at every plan";
 
   // 50 MB cannot be reached: everything is selected and the shortfall is said.
   auto short_plan = plan("s", rules, 50000000);
@@ -198,6 +259,47 @@ TEST_F(PlannerTest, TargetLeastDisruptiveFirstAndShortfall) {
   EXPECT_EQ(short_plan.projection.shortfall_bytes, 11000000);
   std::string table = policy::render_projection(short_plan.projection, nullptr, policy::ProjectionFormat::table);
   EXPECT_NE(table.find("NOT reached, short by 11.0 MB"), std::string::npos) << table;
+}
+
+// The selection decides whole priority levels from their totals and orders only the level that
+// crosses the target: the same result as one running sum over every proposal.
+TEST_F(PlannerTest, TargetTakesWholeLevelsThenPartOfTheCrossingOne) {
+  int box = inventory_->folder(inventory_->mailbox("alice@example.org", "sales"), "INBOX");
+  for (auto [name, size] : std::vector<std::pair<std::string, std::int64_t>>{{"p-5.pdf", 5000000},
+                                                                             {"p-4.pdf", 4000000},
+                                                                             {"z-3.zip", 3000000},
+                                                                             {"z-2.zip", 2000000},
+                                                                             {"z-1.zip", 1000000},
+                                                                             {"x-9.doc", 9000000}}) {
+    inventory_->attachment(inventory_->message(box, msg("m-" + name)), big(name, size));
+  }
+  const std::string rules =
+      "[[rule]]\nname = \"pdf\"\naction = \"detach\"\nfile_names = [\"*.pdf\"]\npriority = 10\n"
+      "[[rule]]\nname = \"zip\"\naction = \"detach\"\nfile_names = [\"*.zip\"]\npriority = 5\n"
+      "[[rule]]\nname = \"doc\"\naction = \"detach\"\nfile_names = [\"*.doc\"]\n";
+
+  // 11 MB: the PDFs (9 MB) wholly, then the largest zip (3 MB) crosses it; the rest is not selected.
+  auto outcome = plan("levels", rules, 11000000);
+  EXPECT_EQ(names(outcome), (Names{"p-4.pdf", "p-5.pdf", "z-3.zip"}));
+  EXPECT_EQ(outcome.stats.unselected, 3);
+  EXPECT_EQ(outcome.projection.total.planned_bytes, 12000000);
+  EXPECT_EQ(outcome.projection.total.bytes, 24000000);
+  ASSERT_EQ(outcome.projection.by_rule.size(), 3u);
+  EXPECT_EQ(outcome.projection.by_rule[1].name, "zip");
+  EXPECT_EQ(outcome.projection.by_rule[1].totals.count, 3);
+  EXPECT_EQ(outcome.projection.by_rule[1].totals.planned_count, 1);
+  EXPECT_EQ(outcome.projection.by_rule[2].totals.planned_count, 0) << "below the crossing level: none";
+
+  // Exactly the PDFs' 9 MB: that level suffices, nothing below is taken.
+  auto exact = plan("exact", rules, 9000000);
+  EXPECT_EQ(names(exact), (Names{"p-4.pdf", "p-5.pdf"}));
+  // 15 MB: PDFs and zips (15 MB) wholly; the doc level is not needed.
+  auto two = plan("two", rules, 15000000);
+  EXPECT_EQ(names(two), (Names{"p-4.pdf", "p-5.pdf", "z-1.zip", "z-2.zip", "z-3.zip"}));
+  // 16 MB: the doc level crosses it.
+  auto three = plan("three", rules, 16000000);
+  EXPECT_EQ(three.proposals.size(), 6u);
+  EXPECT_TRUE(three.projection.reached);
 }
 
 TEST_F(PlannerTest, ArchiveAndDeleteDestinations) {
@@ -275,7 +377,7 @@ TEST_F(PlannerTest, ReplanKeepsDecidedProposals) {
 
   // Target 6 MB: the approved 5 MB count towards it; the largest pending one (3 MB) completes it.
   auto second = plan("r", kDetachBig, 6000000);
-  ASSERT_EQ(second.proposals.size(), 4u);
+  ASSERT_EQ(second.proposals.size(), 3u) << "new.pdf is not selected: not written";
   EXPECT_EQ(second.proposals["approved.pdf"].id, first.proposals["approved.pdf"].id);
   EXPECT_EQ(second.proposals["approved.pdf"].decision, "approved");
   EXPECT_EQ(second.proposals["refused.pdf"].id, first.proposals["refused.pdf"].id) << "not proposed again";
@@ -283,29 +385,45 @@ TEST_F(PlannerTest, ReplanKeepsDecidedProposals) {
   EXPECT_EQ(second.proposals["pending.pdf"].id, first.proposals["pending.pdf"].id) << "the same: left as it was";
   EXPECT_TRUE(second.proposals["pending.pdf"].selected);
   EXPECT_EQ(second.stats.unchanged, 1);
-  EXPECT_EQ(second.stats.proposals, 1) << "only new.pdf is written";
-  EXPECT_FALSE(second.proposals["new.pdf"].selected);
+  EXPECT_EQ(second.stats.proposals, 0) << "nothing new selected: nothing written";
+  EXPECT_EQ(second.stats.unselected, 1) << "new.pdf";
+  EXPECT_EQ(second.proposals.count("new.pdf"), 0u);
   EXPECT_EQ(second.stats.kept, 2);
   EXPECT_TRUE(second.projection.reached);
   EXPECT_EQ(second.projection.total.planned_bytes, 8000000) << "refused proposals plan nothing";
+  EXPECT_EQ(second.projection.total.count, 4);
+  EXPECT_EQ(second.projection.total.bytes, 14000000);
   EXPECT_EQ(second.projection.approved, 1);
   EXPECT_EQ(second.projection.refused, 1);
+  EXPECT_EQ(second.projection.pending, 2);
 
-  // The approved bytes alone reach a 1 MB target: the pending proposal changes (unselected), so it
-  // is replaced; the decided ones still do not move.
+  // The approved bytes alone reach a 1 MB target: the pending proposal is no longer selected, so it
+  // is deleted (counted with the unselected); the decided ones still do not move.
   auto third = plan("r", kDetachBig, 1000000);
-  EXPECT_NE(third.proposals["pending.pdf"].id, second.proposals["pending.pdf"].id) << "changed: replaced";
-  EXPECT_FALSE(third.proposals["pending.pdf"].selected);
-  EXPECT_EQ(third.proposals["new.pdf"].id, second.proposals["new.pdf"].id) << "unselected before and after";
+  EXPECT_EQ(names(third), (Names{"approved.pdf", "refused.pdf"}));
+  EXPECT_EQ(third.stats.unselected, 2);
   EXPECT_EQ(third.proposals["approved.pdf"].id, first.proposals["approved.pdf"].id);
   EXPECT_EQ(third.projection.total.planned_bytes, 5000000);
+  EXPECT_EQ(third.projection.total.count, 4);
+  EXPECT_EQ(third.projection.pending, 2);
+
+  // Without a target everything is selected again, and nothing is left unselected.
+  exec("UPDATE campaign SET target_bytes = NULL");
+  auto fourth = plan("r", kDetachBig);
+  EXPECT_EQ(names(fourth), (Names{"approved.pdf", "new.pdf", "pending.pdf", "refused.pdf"}));
+  EXPECT_EQ(fourth.stats.unselected, 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM plan_unselected"), 0);
 
   // Deleting the campaign deletes its proposals and skips (schema 005's triggers).
   exec(
       "INSERT INTO plan_skip (campaign_id, rule_name, mailbox_id, message_row_id, reason)"
       " SELECT id, 'big', (SELECT min(id) FROM mailbox), 1, 'flagged' FROM campaign");
+  exec(
+      "INSERT INTO plan_unselected (campaign_id, mailbox_id, rule_name, rule_priority, action, proposals, bytes)"
+      " SELECT id, (SELECT min(id) FROM mailbox), 'big', 0, 'detach', 1, 1 FROM campaign");
   exec("DELETE FROM campaign WHERE name = 'r'");
   EXPECT_EQ(scalar("SELECT count(*) FROM proposal"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM plan_unselected"), 0);
   EXPECT_EQ(scalar("SELECT count(*) FROM plan_skip"), 0);
 }
 
