@@ -238,6 +238,15 @@ EnqueueResult enqueue_approved(pqxx::connection& connection, int campaign_id, co
   pqxx::work tx(connection);
   // One enqueuer per campaign at a time (two `apply` runs starting together).
   tx.exec_params("SELECT pg_advisory_xact_lock($1)", kActionLockBase - 1 - campaign_id);
+  // Against a review decision being recorded at the same moment (review_store.cpp locks the
+  // proposals it decides on FOR UPDATE, in id order too): the proposals to take up are share-locked
+  // first, so a decision in flight commits before, and the next statement's snapshot sees it (a
+  // proposal refused meanwhile is left out); once locked, no decision on them can change until
+  // this transaction has put them in the journal, which the review then sees and refuses.
+  tx.exec_params(
+      "SELECT p.id FROM proposal p WHERE p.campaign_id = $1 AND p.decision = 'approved' AND p.selected"
+      " AND NOT EXISTS (SELECT 1 FROM action_proposal ap WHERE ap.proposal_id = p.id) ORDER BY p.id FOR SHARE OF p",
+      campaign_id);
   tx.exec_params("CREATE TEMP TABLE apply_todo ON COMMIT DROP AS " + todo_query(), campaign_id, targets.archive_folder,
                  targets.quarantine_folder);
   EnqueueResult result;

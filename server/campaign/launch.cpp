@@ -62,6 +62,41 @@ std::vector<std::pair<std::string, std::vector<std::string>>> crawl_plan(pqxx::c
 
 }  // namespace
 
+ScopeCrawl crawl_campaign_scope(pqxx::connection& connection, const config::Config& config, const CampaignRow& campaign,
+                                const LaunchDependencies& dependencies, const LaunchOptions& options) {
+  policy::CampaignScope scope;
+  {
+    pqxx::read_transaction tx(connection);
+    auto stored = policy::find_campaign(tx, campaign.name);
+    if (stored) scope = stored->scope;
+  }
+  auto plan = crawl_plan(connection, config, scope);
+  if (plan.empty()) {
+    throw CampaignError(fmt::format(
+        "campaign '{}': no configured [[source]] mailbox is in its scope, nothing to crawl (use --no-crawl to plan "
+        "on the inventory as it is)",
+        campaign.name));
+  }
+  ScopeCrawl result;
+  for (const auto& [source, mailboxes] : plan) {
+    inventory::CrawlOptions crawl_options;
+    crawl_options.source = source;
+    crawl_options.mailboxes = mailboxes;
+    crawl_options.full = options.full;
+    crawl_options.retry_backoff = options.retry_backoff;
+    inventory::Crawler crawler(config, dependencies.connections, dependencies.connectors);
+    auto summary = crawler.run(crawl_options, dependencies.observer);
+    result.mailboxes_total += summary.mailboxes_total;
+    result.mailboxes_done += summary.mailboxes_done;
+    pqxx::work tx(connection);
+    record_event(tx, campaign.id, "crawl", fmt::format("{}: {}", source, inventory::summary_line(summary)));
+    tx.commit();
+    result.sources.push_back(source);
+    result.crawls.push_back(summary);
+  }
+  return result;
+}
+
 LaunchResult launch_campaign(pqxx::connection& connection, const config::Config& config, const std::string& name_or_id,
                              const LaunchDependencies& dependencies, const LaunchOptions& options) {
   LaunchResult result;
@@ -75,38 +110,10 @@ LaunchResult launch_campaign(pqxx::connection& connection, const config::Config&
   }
 
   if (options.crawl) {
-    policy::CampaignScope scope;
-    {
-      pqxx::read_transaction tx(connection);
-      auto stored = policy::find_campaign(tx, campaign.name);
-      if (stored) scope = stored->scope;
-    }
-    auto plan = crawl_plan(connection, config, scope);
-    if (plan.empty()) {
-      throw CampaignError(fmt::format(
-          "campaign '{}': no configured [[source]] mailbox is in its scope, nothing to crawl (use --no-crawl to plan "
-          "on the inventory as it is)",
-          campaign.name));
-    }
-    std::size_t total = 0;
-    std::size_t done = 0;
-    for (const auto& [source, mailboxes] : plan) {
-      inventory::CrawlOptions crawl_options;
-      crawl_options.source = source;
-      crawl_options.mailboxes = mailboxes;
-      crawl_options.full = options.full;
-      crawl_options.retry_backoff = options.retry_backoff;
-      inventory::Crawler crawler(config, dependencies.connections, dependencies.connectors);
-      auto summary = crawler.run(crawl_options, dependencies.observer);
-      total += summary.mailboxes_total;
-      done += summary.mailboxes_done;
-      pqxx::work tx(connection);
-      record_event(tx, campaign.id, "crawl", fmt::format("{}: {}", source, inventory::summary_line(summary)));
-      tx.commit();
-      result.sources_crawled.push_back(source);
-      result.crawls.push_back(summary);
-    }
-    if (total > 0 && done == 0) {
+    auto crawled = crawl_campaign_scope(connection, config, campaign, dependencies, options);
+    result.sources_crawled = std::move(crawled.sources);
+    result.crawls = std::move(crawled.crawls);
+    if (crawled.mailboxes_total > 0 && crawled.mailboxes_done == 0) {
       throw CampaignError(fmt::format(
           "campaign '{}': no mailbox could be crawled (see the crawl errors); the campaign stays crawling, run launch "
           "again",

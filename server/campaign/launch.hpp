@@ -53,6 +53,20 @@ struct LaunchResult {
 LaunchResult launch_campaign(pqxx::connection& connection, const config::Config& config, const std::string& name_or_id,
                              const LaunchDependencies& dependencies, const LaunchOptions& options);
 
+struct ScopeCrawl {
+  std::vector<inventory::CrawlSummary> crawls;  // one per source crawled
+  std::vector<std::string> sources;
+  std::size_t mailboxes_total = 0;
+  std::size_t mailboxes_done = 0;
+};
+
+// The crawl half of launch on its own, with no state change (the nightly run uses it): crawls the
+// sources of the campaign's scope (incremental unless options.full), recording each source's
+// summary as a "crawl" event. Per-mailbox failures are counted in the summaries, not thrown.
+// Throws CampaignError when no configured [[source]] mailbox is in the scope.
+ScopeCrawl crawl_campaign_scope(pqxx::connection& connection, const config::Config& config, const CampaignRow& campaign,
+                                const LaunchDependencies& dependencies, const LaunchOptions& options);
+
 struct NotifyOptions {
   bool reminder = false;  // queue a new reminder round instead of the review e-mails
   SendOptions send;

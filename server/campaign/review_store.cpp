@@ -138,6 +138,15 @@ DecisionResult record_decisions(pqxx::transaction_base& tx, int campaign_id, int
   values += "}";
   std::string user_agent = inventory::clean_text(context.user_agent.substr(0, 512));
   std::string token_id = context.review_token_id ? std::to_string(*context.review_token_id) : "";
+  // Lock the proposals first, in a statement of their own (apply's enqueue share-locks the ones it
+  // takes up, in id order too): if apply is taking one into the journal, this waits until it has,
+  // and the next statement, with a snapshot taken after the wait, sees it in action_proposal and
+  // leaves it alone. In one statement the NOT EXISTS below would be judged on a snapshot from
+  // before the wait and a decision could change a proposal already in the journal.
+  tx.exec_params(
+      "SELECT p.id FROM proposal p WHERE p.campaign_id = $1 AND p.id = ANY($2::bigint[]) ORDER BY p.id"
+      " FOR UPDATE OF p",
+      campaign_id, ids);
   auto row = tx.exec_params1(
       "WITH input AS (SELECT * FROM unnest($3::bigint[], $4::text[]) AS i(id, decision)),"
       " target AS ("

@@ -9,7 +9,10 @@
 // whose address is the agent's), never on automatic ones (approval 'auto') and never on one that
 // apply has already taken up (in action_proposal): those are shown but locked. Each decision that
 // changes something is one UPDATE of the proposal (decision, decided_at) and one decision_audit
-// row, in the caller's transaction, set-based.
+// row, in the caller's transaction, set-based. Race-free against apply taking proposals into the
+// journal at the same moment (apply/journal.hpp enqueue_approved): either the decision commits
+// first and apply sees it, or apply does and the decision is refused (the caller's transaction
+// must be READ COMMITTED, pqxx::work's default).
 //
 // Functions run in the caller's transaction and never commit. Not thread-safe.
 #pragma once

@@ -9,12 +9,10 @@
 
 #include "apply/engine.hpp"
 #include "apply/progress.hpp"
-#include "archive/links.hpp"
-#include "archive/store.hpp"
+#include "apply/wiring.hpp"
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
 #include "db/database.hpp"
-#include "inventory/connectors.hpp"
 #include "inventory/progress.hpp"
 
 namespace mailprune::cli {
@@ -96,26 +94,8 @@ int run_engine(const Context& context, apply::RunOptions options) {
   }
   db::Database database(context.config);
   database.connect_migrated();
-  std::mutex database_mutex;  // Database is not thread-safe; workers open their connections through it
-
-  apply::EngineContext engine;
-  engine.config = &context.config;
-  engine.connections = [&] {
-    std::lock_guard lock(database_mutex);
-    return database.connect();
-  };
-  engine.connectors = inventory::make_connector;
-  // A dry run writes nothing, not even the archive store's folders or the link key.
-  std::unique_ptr<archive::ArchiveStore> store;
-  std::unique_ptr<archive::LinkSigner> signer;
-  if (!options.dry_run) {
-    store = std::make_unique<archive::ArchiveStore>(archive::ArchiveStore::default_root(context.config));
-    signer = std::make_unique<archive::LinkSigner>(context.config);
-    engine.store = store.get();
-    engine.make_link = [&signer](std::int64_t reference_id, const connector::Sha256& sha256,
-                                 const std::string& file_name,
-                                 std::int64_t now) { return signer->link_for(reference_id, sha256, file_name, now); };
-  }
+  apply::EngineWiring wiring(context.config, database, options.dry_run);
+  const apply::EngineContext& engine = wiring.context();
 
   apply::RunProgress progress(inventory::progress_wanted() && !options.dry_run, options.mode);
   apply::RunSummary summary;
