@@ -111,6 +111,12 @@ class ReviewHandlers : public ::testing::Test {
 
 TEST_F(ReviewHandlers, GetShowsTheAgentsPageAndChangesNothing) {
   const auto before = db_.dump_all();
+  // Links are stored hashed only: no table holds the token's text, the row holds its SHA-256.
+  EXPECT_FALSE(contains(before, alice_token_));
+  EXPECT_FALSE(contains(before, alice_token_.substr(0, alice_token_.size() / 2)));
+  EXPECT_EQ(db_.scalar("SELECT count(*) FROM review_token WHERE agent_id = " + std::to_string(alice_) +
+                       " AND token_sha256 = sha256(convert_to('" + alice_token_ + "', 'UTF8'))"),
+            1);
   auto response = router_.dispatch(get(alice_token_));
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.headers.get("Content-Type").value_or(""), "text/html; charset=utf-8");
@@ -208,6 +214,7 @@ TEST_F(ReviewHandlers, ItemsTakenUpByApplyAreLocked) {
 
 TEST_F(ReviewHandlers, ForgedStaleAndClosedLinksGetTheirPageAndChangeNothing) {
   const std::string body = form(alice_token_, "all=approved");
+  const auto before_forged = db_.dump_all();
 
   // Tampered: one character changed; the agent is unknown, so Accept-Language decides.
   std::string tampered = alice_token_;
@@ -226,6 +233,25 @@ TEST_F(ReviewHandlers, ForgedStaleAndClosedLinksGetTheirPageAndChangeNothing) {
   other_key[0] ^= 1;
   auto foreign = review::issue_token(campaign_, alice_, kNow - 10, 0, other_key);
   EXPECT_EQ(router_.dispatch(get(foreign.token)).status, 404);
+  EXPECT_EQ(router_.dispatch(post(foreign.token, form(foreign.token, "all=approved"))).status, 404);
+  EXPECT_EQ(db_.dump_all(), before_forged);
+
+  // Wrong agent: genuinely signed for Alice but recorded as Bob's link (the signed claims and the
+  // stored row must agree): neither page is shown and its POST changes nothing.
+  {
+    auto for_alice = review::issue_token(campaign_, alice_, kNow - 10, 0, key_);
+    pqxx::work tx(db_.connection());
+    campaign::store_review_token(tx, campaign_, bob_, for_alice.token, "");
+    tx.commit();
+    const auto before_mismatch = db_.dump_all();
+    response = router_.dispatch(get(for_alice.token));
+    EXPECT_EQ(response.status, 404);
+    EXPECT_TRUE(contains(response.body, "Ce lien n'est pas valide")) << response.body;
+    EXPECT_FALSE(contains(response.body, "Alice Martin"));
+    EXPECT_FALSE(contains(response.body, "Bob Durand"));
+    EXPECT_EQ(router_.dispatch(post(for_alice.token, form(for_alice.token, "all=refused"))).status, 404);
+    EXPECT_EQ(db_.dump_all(), before_mismatch);
+  }
 
   // Genuine but never recorded (or its row deleted): no longer valid.
   auto unknown = issue(alice_, kNow - 10, 0, false);
@@ -264,6 +290,41 @@ TEST_F(ReviewHandlers, ForgedStaleAndClosedLinksGetTheirPageAndChangeNothing) {
   EXPECT_EQ(router_.dispatch(post(bob_token_, form(bob_token_, "all=approved"))).status, 410);
   EXPECT_EQ(db_.dump_all(), before_closed);
   EXPECT_EQ(decision(bobs_), "pending");
+}
+
+// A captured POST sent again, byte for byte: while the link is valid it records nothing new (the
+// decision is already there); once the link is revoked, or the campaign closed, it is refused and
+// changes nothing.
+TEST_F(ReviewHandlers, AReplayedPostRecordsNothingNewAndIsRefusedOnceTheLinkIsStale) {
+  const auto captured = post(alice_token_, form(alice_token_, "all=items&p" + std::to_string(opt_out_) + "=refused"));
+  ASSERT_EQ(router_.dispatch(captured).status, 200);
+  ASSERT_EQ(decision(opt_out_), "refused");
+  ASSERT_EQ(db_.scalar("SELECT count(*) FROM decision_audit"), 1);
+  // The agent changes their mind; then the old request is replayed.
+  ASSERT_EQ(router_.dispatch(post(alice_token_, form(alice_token_, "all=approved"))).status, 200);
+  ASSERT_EQ(decision(opt_out_), "approved");
+  const auto after_change = db_.scalar("SELECT count(*) FROM decision_audit");
+
+  auto replayed = router_.dispatch(captured);
+  EXPECT_EQ(replayed.status, 200);  // still the agent's own valid link: their last word counts
+  EXPECT_EQ(decision(opt_out_), "refused");
+  EXPECT_EQ(db_.scalar("SELECT count(*) FROM decision_audit"), after_change + 1);
+  const auto before_again = db_.dump_all();
+  EXPECT_TRUE(contains(router_.dispatch(captured).body, "Aucun changement"));
+  EXPECT_EQ(db_.dump_all(), before_again);
+
+  {
+    pqxx::work tx(db_.connection());
+    campaign::revoke_review_tokens(tx, campaign_, alice_, "test");
+    tx.commit();
+  }
+  const auto before_revoked = db_.dump_all();
+  for (int i = 0; i < 2; ++i) {
+    auto response = router_.dispatch(captured);
+    EXPECT_EQ(response.status, 410);
+    EXPECT_TRUE(contains(response.body, "Rien n'a été modifié."));
+  }
+  EXPECT_EQ(db_.dump_all(), before_revoked);
 }
 
 TEST_F(ReviewHandlers, AfterTheDeadlineThePageIsReadOnlyAndPostsRecordNothing) {

@@ -5,7 +5,12 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
+#include <cmath>
 #include <regex>
+#include <set>
+#include <tuple>
+#include <vector>
 
 #include "review/review_page.hpp"
 
@@ -219,6 +224,71 @@ TEST(ReviewPage, TheContentSecurityPolicyAllowsExactlyTheInlineStyle) {
   auto error = review::render_error_page(ErrorPage::expired, Language::fr);
   ASSERT_TRUE(std::regex_search(error, match, std::regex("<style>([^<]*)</style>")));
   EXPECT_EQ(std::string(match[1]), style);
+}
+
+// WCAG 2.x relative luminance of "#rgb" or "#rrggbb".
+double luminance(const std::string& hex) {
+  std::string h = hex.substr(1);
+  if (h.size() == 3) h = {h[0], h[0], h[1], h[1], h[2], h[2]};
+  double channels[3] = {};
+  for (int i = 0; i < 3; ++i) {
+    const double c = std::stoi(h.substr(static_cast<std::size_t>(i) * 2, 2), nullptr, 16) / 255.0;
+    channels[i] = c <= 0.03928 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4);
+  }
+  return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2];
+}
+
+double contrast(const std::string& a, const std::string& b) {
+  const double la = luminance(a), lb = luminance(b);
+  return (std::max(la, lb) + 0.05) / (std::min(la, lb) + 0.05);
+}
+
+// The colours of the page's own style, read from the page as served: every rule's text colour on
+// its background (the body's when it sets none) and every background under the body's text reach
+// WCAG AA for normal text (4.5:1); the keyboard focus ring stands out from white (3:1), and no
+// rule hides the focus outline or reorders the keyboard.
+TEST(ReviewPage, TextColoursReachWcagAaContrast) {
+  auto html = review::render_review_page(sample(), options());
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(html, match, std::regex("<style>([^<]*)</style>")));
+  const std::string style = match[1];
+  const std::regex rule_pattern("([^{}]+)\\{([^{}]*)\\}");
+  const std::regex color_pattern("(?:^|;)color:(#[0-9a-fA-F]{3,6})\\b");
+  const std::regex background_pattern("(?:^|;)background(?:-color)?:(#[0-9a-fA-F]{3,6})\\b");
+  const std::regex outline_pattern("(?:^|;)outline:[^;]*(#[0-9a-fA-F]{3,6})");
+
+  std::string body_color, body_background;
+  std::vector<std::tuple<std::string, std::string, std::string>> rules;  // selector, colour, background
+  std::vector<std::string> outlines;
+  for (auto it = std::sregex_iterator(style.begin(), style.end(), rule_pattern); it != std::sregex_iterator(); ++it) {
+    const std::string selector = (*it)[1], declarations = (*it)[2];
+    std::smatch found;
+    std::string color, background;
+    if (std::regex_search(declarations, found, color_pattern)) color = found[1];
+    if (std::regex_search(declarations, found, background_pattern)) background = found[1];
+    if (std::regex_search(declarations, found, outline_pattern)) outlines.push_back(found[1]);
+    EXPECT_FALSE(contains(declarations, "outline:none") || contains(declarations, "outline:0")) << selector;
+    if (selector == "body") {
+      body_color = color;
+      body_background = background;
+    }
+    if (!color.empty() || !background.empty()) rules.emplace_back(selector, color, background);
+  }
+  ASSERT_FALSE(body_color.empty());
+  ASSERT_FALSE(body_background.empty());
+  std::set<std::string> checked;
+  for (const auto& [selector, color, background] : rules) {
+    const std::string fg = color.empty() ? body_color : color;
+    const std::string bg = background.empty() ? body_background : background;
+    EXPECT_GE(contrast(fg, bg), 4.5) << selector << ": " << fg << " on " << bg;
+    checked.insert(selector);
+  }
+  for (const auto& selector : {"body", "button", "button.secondary", ".notice", ".done", ".closed", ".rule-help"}) {
+    EXPECT_TRUE(checked.count(selector)) << selector << " sets no colour any more: " << style;
+  }
+  ASSERT_FALSE(outlines.empty()) << "no visible focus ring";
+  for (const auto& outline : outlines) EXPECT_GE(contrast(outline, body_background), 3.0) << outline;
+  EXPECT_FALSE(std::regex_search(html, std::regex("tabindex=\"[1-9]")));
 }
 
 TEST(ReviewPage, ErrorPagesInBothLanguagesSayNothingChanged) {
