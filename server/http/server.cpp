@@ -140,6 +140,9 @@ struct Server::Impl {
     signals.async_wait([this](boost::system::error_code ec, int signal) {
       if (ec) return;  // cancelled: the server has stopped
       const char* name = signal == SIGINT ? "SIGINT" : "SIGTERM";
+      // Re-armed first: begin_stop() may find no connection left and cancel the signal wait at
+      // once, on another thread; a wait armed after that cancel would keep the threads forever.
+      wait_for_signal();
       if (stop_begun) {
         spdlog::warn("http: {} received again, closing every connection now", name);
         core->force_stop();
@@ -147,7 +150,6 @@ struct Server::Impl {
         spdlog::info("http: {} received, stopping (requests in flight finish first)", name);
         begin_stop();
       }
-      wait_for_signal();
     });
   }
 

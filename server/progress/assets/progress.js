@@ -1,0 +1,95 @@
+// progress.js: live updates of a mailprune progress page. The page is complete without it (the
+// server renders every figure); this script listens to the page's Server-Sent Events, swaps in
+// the sections the server re-rendered for each new snapshot, and draws the timeline with uPlot.
+'use strict';
+(function () {
+  var main = document.getElementById('progress');
+  if (!main || !window.EventSource) return;
+  var lang = main.getAttribute('data-lang') || 'fr';
+  var live = document.getElementById('live');
+  var chartBox = document.getElementById('chart');
+  var fallback = document.getElementById('timeline');
+  var chart = null;
+
+  // Decimal units, one decimal below 10, as the server writes them (French: comma, "Go").
+  function formatBytes(bytes) {
+    var units = lang === 'en' ? ['B', 'kB', 'MB', 'GB', 'TB'] : ['o', 'ko', 'Mo', 'Go', 'To'];
+    var value = Math.max(0, bytes || 0);
+    var unit = 0;
+    while (value >= 1000 && unit < units.length - 1) {
+      value /= 1000;
+      unit += 1;
+    }
+    var text = value < 10 && unit > 0 ? value.toFixed(1) : String(Math.round(value));
+    text = text.replace(/\.0$/, '');
+    if (lang !== 'en') text = text.replace('.', ',');
+    return text + '\u00a0' + units[unit];
+  }
+
+  function chartWidth() {
+    return Math.max(280, Math.min(chartBox.clientWidth || main.clientWidth || 640, 960));
+  }
+
+  function drawTimeline(timeline, target) {
+    if (!window.uPlot || !timeline || timeline[0].length === 0) {
+      if (chart) {
+        chart.destroy();
+        chart = null;
+      }
+      chartBox.hidden = true;
+      fallback.hidden = false;
+      return;
+    }
+    var data = [timeline[0], timeline[1]];
+    if (chart) {
+      chart.setData(data);
+    } else {
+      chart = new uPlot({
+        width: chartWidth(),
+        height: 240,
+        series: [{ label: lang === 'en' ? 'Time' : 'Heure' }, {
+          label: lang === 'en' ? 'Freed' : 'Libéré',
+          stroke: '#1f6f8b',
+          fill: 'rgba(31, 111, 139, 0.15)',
+          width: 2,
+          value: function (u, v) { return v == null ? '' : formatBytes(v); },
+        }],
+        axes: [{}, { size: 70, values: function (u, values) { return values.map(formatBytes); } }],
+        scales: { y: { range: function (u, min, max) { return [0, Math.max(max, 1)]; } } },
+      }, data, chartBox);
+      window.addEventListener('resize', function () {
+        if (chart) chart.setSize({ width: chartWidth(), height: 240 });
+      });
+    }
+    chartBox.hidden = false;
+    fallback.hidden = true;
+    main.setAttribute('data-chart', 'drawn');
+  }
+
+  function apply(snapshot) {
+    ['summary', 'teams', 'breakdown', 'timeline', 'updated'].forEach(function (id) {
+      var element = document.getElementById(id);
+      // The server escaped every text it put in these fragments (team and campaign names).
+      if (element && snapshot.sections[id] !== undefined) element.innerHTML = snapshot.sections[id];
+    });
+    main.setAttribute('data-version', snapshot.version);
+    drawTimeline(snapshot.timeline, snapshot.target_bytes);
+  }
+
+  var events = new EventSource(main.getAttribute('data-events'));
+  events.addEventListener('snapshot', function (event) {
+    try {
+      apply(JSON.parse(event.data));
+    } catch (e) {
+      return;
+    }
+    if (live) live.hidden = false;
+  });
+  events.addEventListener('gone', function () {
+    events.close();
+    if (live) live.hidden = true;
+  });
+  events.onerror = function () {
+    if (live) live.hidden = true;  // EventSource reconnects by itself
+  };
+})();
