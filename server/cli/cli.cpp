@@ -120,6 +120,7 @@ then not counted). JSON integers are exact; tables show sizes as "12.3 MB"; CSV 
   add_serve_command(app, action);
   add_campaign_commands(app, action);
   add_admin_commands(app, action);
+  add_nightly_command(app, action);
 
   try {
     app.parse(argc, argv);

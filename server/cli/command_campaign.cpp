@@ -17,6 +17,7 @@
 #include "db/database.hpp"
 #include "inventory/connectors.hpp"
 #include "inventory/progress.hpp"
+#include "progress/access.hpp"
 #include "report/report.hpp"
 #include "security/keys.hpp"
 
@@ -43,6 +44,8 @@ struct CampaignArgs {
   // notify
   bool reminder = false;
   std::optional<int> limit;
+  // progress-page
+  std::string page_mode;  // "public", "link", "off"; "" shows the current setting
 };
 
 std::string list_of(const std::vector<std::string>& items) {
@@ -234,6 +237,46 @@ int campaign_close(const Context& context, const CampaignArgs& args) {
   return kDone;
 }
 
+// progress-page: sets (or shows) who may see the campaign's live progress page.
+int campaign_progress_page(const Context& context, const CampaignArgs& args) {
+  db::Database database(context.config);
+  auto connection = database.connect_migrated();
+  campaign::CampaignRow row;
+  progress::PageAccess current;
+  {
+    pqxx::read_transaction tx(*connection);
+    row = campaign::require_campaign(tx, args.campaign);
+    current = progress::page_access(tx, row.id);
+  }
+  const std::string& base = context.config.archive.public_url;
+  if (args.page_mode.empty()) {
+    fmt::print("campaign '{}': progress page {}", row.name, progress::mode_name(current.mode));
+    if (current.mode == progress::PageMode::public_page) {
+      fmt::print(" at {}{}", base, progress::page_path(current.mode, row.name, ""));
+    } else if (current.mode == progress::PageMode::link) {
+      fmt::print(" (the link was shown when issued; --link issues a new one)");
+    }
+    fmt::print("{}\n", current.changed_at.empty() ? "" : " since " + current.changed_at);
+    return kDone;
+  }
+  auto result = progress::set_page_access(*connection, row.id, *progress::parse_mode(args.page_mode));
+  switch (result.mode) {
+    case progress::PageMode::public_page:
+      fmt::print("campaign '{}': progress page public, no login:\n  {}{}\n", row.name, base,
+                 progress::page_path(result.mode, row.name, ""));
+      break;
+    case progress::PageMode::link:
+      fmt::print("campaign '{}': progress page behind this link{} (shown only now: copy it):\n  {}{}\n", row.name,
+                 result.previous == progress::PageMode::link ? ", which replaces the previous one" : "", base,
+                 progress::page_path(result.mode, row.name, result.token));
+      break;
+    case progress::PageMode::off:
+      fmt::print("campaign '{}': progress page off\n", row.name);
+      break;
+  }
+  return kDone;
+}
+
 // Runs `run`, turning the campaign layer's user errors into usage errors (exit 2).
 std::function<int(const Context&)> guarded(std::function<int(const Context&, const CampaignArgs&)> run,
                                            std::shared_ptr<CampaignArgs> args) {
@@ -382,6 +425,28 @@ notify->callback([&action, args] { action = guarded(campaign_notify, args); });
 auto* close = group->add_subcommand("close", "close the campaign: no more decisions, pending e-mails cancelled");
 name_option(close);
 close->callback([&action, args] { action = guarded(campaign_close, args); });
+
+auto* page = group->add_subcommand("progress-page", "who may see the campaign's live progress page");
+name_option(page);
+page->footer(R"(The live progress page (mailprune serve, /progress/...) shows the campaign's progress towards its
+target, a leaderboard of teams, bytes freed over time and the breakdown by action and file type,
+updated live; never an agent's name or address, nor a subject: team names only (docs/http.md).
+  --public  anyone who reaches the server, no login: <public_url>/progress/<campaign name>
+  --link    only who has the link: a new random token each time (the previous link stops
+            working); it is stored hashed, so it is printed only now
+  --off     no page: 404 (the default)
+Without an option, shows the current setting. URLs start with [archive] public_url. Changes
+reach running servers within [progress] refresh_seconds. Framing in an intranet page:
+[progress] frame_ancestors.)");
+auto* modes = page->add_option_group("mode", "at most one of");
+modes->add_flag_callback(
+    "--public", [args] { args->page_mode = "public"; }, "public page, no login");
+modes->add_flag_callback(
+    "--link", [args] { args->page_mode = "link"; }, "a new shareable link (revokes the previous one)");
+modes->add_flag_callback(
+    "--off", [args] { args->page_mode = "off"; }, "no page (404)");
+modes->require_option(0, 1);
+page->callback([&action, args] { action = guarded(campaign_progress_page, args); });
 }
 
 }  // namespace mailprune::cli

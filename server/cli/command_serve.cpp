@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -10,10 +11,14 @@
 #include <mutex>
 #include <thread>
 
+#include "api/job_steps.hpp"
+#include "api/routes.hpp"
 #include "archive/archive_http.hpp"
 #include "archive/archive_records.hpp"
 #include "archive/store.hpp"
+#include "auth/session.hpp"
 #include "cli/commands.hpp"
+#include "console/console_routes.hpp"
 #include "db/database.hpp"
 #include "http/health.hpp"
 #include "http/server.hpp"
@@ -21,6 +26,9 @@
 #include "metrics/database_metrics.hpp"
 #include "metrics/metrics_http.hpp"
 #include "metrics/registry.hpp"
+#include "nightly/nightly.hpp"
+#include "nightly/schedule.hpp"
+#include "progress/handlers.hpp"
 #include "review/review_handlers.hpp"
 #include "security/keys.hpp"
 
@@ -35,12 +43,23 @@ constexpr const char* kServeFooter = R"(Routes:
   GET /healthz      200 {"status":"ok","version":...,"database":"reachable"}, 503 when the
                     database does not answer (for load balancers and monitoring)
   GET /archive/...  the signed links left in messages in place of detached attachments
+  /api/v1/...       the JSON API (docs/api.md, docs/openapi.json): sessions, campaigns, jobs,
+                    proposals, actions, agents, holds, reports, audit
+  GET /metrics      Prometheus; [server] metrics_access = "viewer" asks for a session or token
+  GET /console/     the admin console (log in with an account made by `mailprune admin add`)
+  GET /progress/... campaigns' live progress pages, when switched on per campaign
+                    (mailprune campaign progress-page; [progress] in the configuration):
+                    the page, /snapshot.json and /events (Server-Sent Events)
+  GET /assets/...   the pages' scripts and styles, built into the binary
 
 Listens on [server] listen (default 127.0.0.1:8080), plain HTTP unless [server] tls_cert_file
 and tls_key_file are set; the usual deployment puts a reverse proxy in front that terminates TLS
 (then list it in [server] trusted_proxies). Timeouts and size limits: [server], see
 docs/configuration.md and docs/http.md. The access log (one line per request, at info level)
 never shows query strings, nor what follows a route's prefix: links carry tokens there.
+
+With [nightly] schedule = "HH:MM" it also runs the nightly run every day at that local time (as
+`mailprune nightly` does; both at once are safe, see `mailprune nightly --help`).
 
 Runs until SIGTERM or SIGINT: then it stops accepting, lets requests in flight finish (at most
 [server] shutdown_timeout_seconds) and exits 0. The embedded PostgreSQL, if used, keeps running
@@ -170,13 +189,70 @@ int command_serve(const Context& context, const ServeArgs& args) {
   metrics::DatabaseCollectorOptions collector;
   collector.with_connection = review_context.with_connection;
   registry->add_collector(metrics::database_collector(std::move(collector)));
-  metrics::add_metrics_routes(router, registry);
+  // The JSON API under /api/v1 (docs/api.md), its background jobs on a thread of their own (with
+  // their own Database), and /metrics guarded as [server] metrics_access says.
+  metrics::HttpMetrics http_metrics(*registry);
+  api::ApiContext api_context;
+  api_context.config = &context.config;
+  api_context.with_connection = review_context.with_connection;
+  api_context.auth = auth::auth_settings(context.config.server);
+  api_context.csrf_key = auth::load_csrf_key(context.config);
+  api_context.now = unix_now;
+  auto job_database = std::make_shared<db::Database>(context.config);
+  job_database->keep_running(true);
+  auto job_database_mutex = std::make_shared<std::mutex>();
+  api::JobRunner jobs(
+      [job_database, job_database_mutex]() -> std::unique_ptr<pqxx::connection> {
+        std::lock_guard lock(*job_database_mutex);  // Database is not thread-safe
+        return job_database->connect();
+      },
+      api::production_executors(context.config));
+  jobs.start();
+  api_context.jobs = &jobs;
+  api::add_api_routes(router, api_context, &http_metrics);
+  metrics::MetricsRouteOptions metrics_options;
+  metrics_options.guard = api::metrics_guard(api_context, context.config.server.metrics_access);
+  metrics::add_metrics_routes(router, registry, std::move(metrics_options));
+  // The admin console: static files under /console/ that drive /api/v1 from the browser.
+  console::add_console_routes(router);
+  // The campaigns' live progress pages and their assets, computed at most once per refresh interval.
+  auto progress_cache =
+      std::make_shared<progress::SnapshotCache>(progress::database_loader(review_context.with_connection),
+                                                std::chrono::seconds(context.config.progress.refresh_seconds));
+  progress::ProgressHttpOptions progress_options;
+  progress_options.frame_ancestors = context.config.progress.frame_ancestors;
+  progress::add_progress_routes(router, progress_cache, std::move(progress_options));
 
   http::Server server(options, std::move(router));
   server.stop_on_signals();
   server.start();
   for (const auto& url : server.urls()) spdlog::info("mailprune {} listening on {}", MAILPRUNE_VERSION, url);
+  // [nightly] schedule: the nightly run on a thread of its own, with its own Database (the
+  // request threads' is theirs), locked per campaign like `mailprune nightly`.
+  std::unique_ptr<nightly::NightlySchedule> schedule;
+  if (auto at = nightly::parse_clock_time(context.config.nightly.schedule)) {
+    const config::Config& config = context.config;
+    schedule = std::make_unique<nightly::NightlySchedule>(*at, [&config] {
+      db::Database night_database(config);
+      night_database.keep_running(true);
+      nightly::NightlyOptions night;
+      night.origin = "serve";
+      auto report = nightly::run_nightly(config, night_database, night);
+      if (report.failed > 0) spdlog::warn("{}", nightly::summary_line(report));
+    });
+  }
   server.wait();
+  if (schedule) {
+    spdlog::info("waiting for a scheduled nightly run in progress, if any, to end");
+    schedule->stop();
+  }
+  // A background job still running after the grace period is left to the exit (its journal is
+  // safe against that, like a kill -9): it is marked interrupted, and the process ends here.
+  if (!jobs.stop(std::chrono::seconds(server_config.shutdown_timeout_seconds))) {
+    spdlog::warn("exiting with an API job still running (marked interrupted; run its step again)");
+    spdlog::shutdown();
+    std::_Exit(0);
+  }
   spdlog::info("server stopped");
   return 0;
 }

@@ -65,4 +65,9 @@ void add_serve_command(CLI::App& app, std::function<int(const Context&)>& action
 // or name, a password that is too short or given twice differently, or no way to read one.
 void add_admin_commands(CLI::App& app, std::function<int(const Context&)>& action);
 
+// `nightly [--campaign C]... [--dry-run]` (server/nightly): exit 0 when every step was ok or
+// skipped (campaigns held by another run included), 1 when some step failed, 2 for an unknown
+// campaign.
+void add_nightly_command(CLI::App& app, std::function<int(const Context&)>& action);
+
 }  // namespace mailprune::cli

@@ -119,6 +119,20 @@ struct ServerConfig {
   // Admin session cookies are marked Secure even on plain-HTTP connections (TLS ends at a proxy in
   // front); they always are on TLS connections (server/auth/session.hpp).
   bool secure_cookies = false;
+  // Who may read GET /metrics: "open" (anyone who reaches the server) or "viewer" (an admin
+  // console session or an API token with at least the viewer role; docs/api.md#metrics).
+  std::string metrics_access = "open";
+};
+
+// [progress]: the campaigns' live progress pages (server/progress; which campaign shows one, and to
+// whom, is set per campaign with `mailprune campaign progress-page`).
+struct ProgressConfig {
+  // A page's figures are computed at most once per this many seconds, whatever the number of
+  // viewers; live updates (Server-Sent Events) follow the same pace.
+  int refresh_seconds = 2;
+  // Pages that may show the progress page in an <iframe> (CSP frame-ancestors sources): "'self'",
+  // "https://intranet.example.org", "https://*.example.org". Empty: no page may frame it.
+  std::vector<std::string> frame_ancestors;
 };
 
 // [smtp]: the mail server that notification, reminder and progress emails are sent through
@@ -144,6 +158,16 @@ struct SmtpConfig {
   int rate_per_minute = 60;  // campaign sending pace (messages per minute); 0: no limit
 };
 
+// [nightly]: `mailprune nightly` (server/nightly/nightly.hpp) and its schedule inside `serve`.
+struct NightlyConfig {
+  // "HH:MM", local time: `serve` runs the nightly run every day at that time; "" (the default):
+  // serve never runs it (the systemd timer or cron does).
+  std::string schedule;
+  // A reminder round is sent once the approval deadline is this many days away or less (once per
+  // campaign; the deadline not yet passed); 0: the nightly run sends no reminders.
+  int reminder_days_before = 3;
+};
+
 struct Config {
   // The file this was read from; empty when built-in defaults are used.
   std::string source_path;
@@ -155,8 +179,10 @@ struct Config {
   std::vector<SourceConfig> sources;
   ServerConfig server;
   ArchiveConfig archive;
+  ProgressConfig progress;
   PolicyConfig policy;  // [policy], [[rule]], [[hold]] (config/policy_config.hpp)
   SmtpConfig smtp;
+  NightlyConfig nightly;
 };
 
 // /var/lib/mailprune as root; otherwise $XDG_DATA_HOME/mailprune or ~/.local/share/mailprune.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -183,6 +184,7 @@ void read_server(TableReader& server, const std::string& file, ServerConfig& out
   out.max_requests_per_connection = static_cast<int>(server.integer("max_requests_per_connection", 1000, 1, 1000000));
   out.trusted_proxies = server.string_list("trusted_proxies");
   out.secure_cookies = server.boolean("secure_cookies", false);
+  out.metrics_access = server.string("metrics_access", "open", {"open", "viewer"});
   for (const auto& proxy : out.trusted_proxies) {
     in_addr v4{};
     in6_addr v6{};
@@ -191,6 +193,25 @@ void read_server(TableReader& server, const std::string& file, ServerConfig& out
     }
   }
   server.finish();
+}
+
+// [progress]. A frame-ancestors source is "'self'", "*" or an origin ("https://host[:port]", the
+// host may start with "*."); nothing that could end the CSP directive or add another.
+void read_progress(TableReader& progress, ProgressConfig& out) {
+  out.refresh_seconds = static_cast<int>(progress.integer("refresh_seconds", 2, 1, 3600));
+  out.frame_ancestors = progress.string_list("frame_ancestors");
+  for (const auto& source : out.frame_ancestors) {
+    const bool keyword = source == "'self'" || source == "*";
+    const bool origin = (source.rfind("https://", 0) == 0 || source.rfind("http://", 0) == 0) &&
+                        source.find_first_of(" ;,'\"\t\r\n") == std::string::npos &&
+                        source.find('/', source.find("://") + 3) == std::string::npos;
+    if (!keyword && !origin) {
+      progress.error(
+          "frame_ancestors",
+          fmt::format("\"{}\": expected \"'self'\", \"*\" or an origin such as https://intranet.example.org", source));
+    }
+  }
+  progress.finish();
 }
 
 // A sender or reply-to as written in [smtp]; server/notify parses it fully, this catches typos.
@@ -236,6 +257,20 @@ void read_smtp(TableReader& smtp, SmtpConfig& out) {
   smtp.finish();
 }
 
+void read_nightly(TableReader& nightly, NightlyConfig& out) {
+  out.schedule = nightly.string("schedule", "");
+  const std::string& s = out.schedule;
+  const bool clock = s.size() == 5 && std::isdigit(static_cast<unsigned char>(s[0])) &&
+                     std::isdigit(static_cast<unsigned char>(s[1])) && s[2] == ':' &&
+                     std::isdigit(static_cast<unsigned char>(s[3])) && std::isdigit(static_cast<unsigned char>(s[4]));
+  if (!s.empty() && (!clock || std::stoi(s.substr(0, 2)) > 23 || std::stoi(s.substr(3, 2)) > 59)) {
+    nightly.error("schedule", "must be a local time \"HH:MM\" (00:00 to 23:59), or \"\" for no schedule");
+    out.schedule.clear();
+  }
+  out.reminder_days_before = static_cast<int>(nightly.integer("reminder_days_before", 3, 0, 365));
+  nightly.finish();
+}
+
 Config read_root(const toml::table& root, const std::string& file, std::vector<ConfigError>& errors) {
   Config config;
   TableReader reader(root, "", file, errors);
@@ -279,6 +314,9 @@ Config read_root(const toml::table& root, const std::string& file, std::vector<C
   config.archive.link_key = archive.secret("link_key", false);
   archive.finish();
 
+  TableReader progress = reader.table("progress");
+  read_progress(progress, config.progress);
+
   std::set<std::string> names;
   for (TableReader& source : reader.array_of_tables("source")) {
     config.sources.push_back(read_source(source, file, errors));
@@ -292,6 +330,9 @@ Config read_root(const toml::table& root, const std::string& file, std::vector<C
 
   TableReader smtp = reader.table("smtp");
   read_smtp(smtp, config.smtp);
+
+  TableReader nightly = reader.table("nightly");
+  read_nightly(nightly, config.nightly);
 
   reader.finish();
   if (config.data_dir.empty()) config.data_dir = default_data_dir();
@@ -433,6 +474,7 @@ std::string render_effective_config(const Config& config) {
   for (const auto& proxy : config.server.trusted_proxies) proxies += (proxies.empty() ? "" : ", ") + toml_quote(proxy);
   out += fmt::format("trusted_proxies = [{}]\n", proxies);
   out += fmt::format("secure_cookies = {}\n", config.server.secure_cookies ? "true" : "false");
+  out += fmt::format("metrics_access = {}\n", toml_quote(config.server.metrics_access));
   out += "\n[archive]\n";
   out += fmt::format("dir = {}{}\n", toml_quote(config.archive.dir),
                      config.archive.dir.empty() ? "  # data_dir/archive" : "");
@@ -444,6 +486,14 @@ std::string render_effective_config(const Config& config) {
   } else {
     out += fmt::format("# link_key = \"***\"  (from {})\n", config.archive.link_key.origin());
   }
+  out += "\n[progress]\n";
+  out += fmt::format("refresh_seconds = {}\n", config.progress.refresh_seconds);
+  std::string ancestors;
+  for (const auto& source : config.progress.frame_ancestors) {
+    ancestors += (ancestors.empty() ? "" : ", ") + toml_quote(source);
+  }
+  out += fmt::format("frame_ancestors = [{}]{}\n", ancestors,
+                     config.progress.frame_ancestors.empty() ? "  # no page may frame it" : "");
   const SmtpConfig& smtp = config.smtp;
   const char* smtp_tls = smtp.tls == SmtpTls::opportunistic ? "opportunistic"
                          : smtp.tls == SmtpTls::implicit    ? "implicit"
@@ -456,6 +506,10 @@ std::string render_effective_config(const Config& config) {
   out += fmt::format("from = {}\nreply_to = {}\nca_file = {}\ntls_verify = {}\n", toml_quote(smtp.from),
                      toml_quote(smtp.reply_to), toml_quote(smtp.ca_file), smtp.tls_verify ? "true" : "false");
   out += fmt::format("timeout_seconds = {}\nrate_per_minute = {}\n", smtp.timeout_seconds, smtp.rate_per_minute);
+  out += "\n[nightly]\n";
+  out += fmt::format("schedule = {}{}\nreminder_days_before = {}\n", toml_quote(config.nightly.schedule),
+                     config.nightly.schedule.empty() ? "  # serve does not run it" : "",
+                     config.nightly.reminder_days_before);
   for (const auto& source : config.sources) {
     if (source.kind == "ews") {
       const char* ews_auth = source.ews_auth == EwsAuth::basic  ? "basic"
