@@ -298,8 +298,11 @@ constexpr const char* kCampaignFooter = R"(A campaign goes through explicit step
   notify   one e-mail per agent with a link to their review page (proposing -> notifying ->
            collecting); --reminder sends a reminder round to agents with undecided items
   close    closed: pending e-mails cancelled, review links answer "campaign over"
-Agents decide on their review page (mailprune serve); `mailprune apply --campaign` carries out
-what was approved. See docs/guide-admin.md.)";
+  progress-page   the live progress page for the intranet: off, public or behind a secret link
+Agents decide on their review page (mailprune serve). Each night `mailprune nightly` carries out
+what was approved (collecting -> applying -> collecting), approves opt-out items left undecided
+after the deadline, purges the quarantine, sends reminders and the admins' report;
+`mailprune apply --campaign` does the apply step by hand. See docs/guide-admin.md.)";
 
 }  // namespace
 
