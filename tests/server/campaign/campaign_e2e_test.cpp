@@ -29,6 +29,7 @@
 #include "apply_scene.hpp"
 #include "harness/dovecot_server.hpp"
 #include "harness/imap_test_client.hpp"
+#include "harness/logged_child.hpp"
 #include "harness/postfix_server.hpp"
 #include "http/raw_client.hpp"
 
@@ -104,37 +105,6 @@ CampaignEmail read_campaign_email(const DovecotServer& imap, const std::string& 
   }
   return {};
 }
-
-// `mailprune serve` as a child process, output in a log file; stopped by PID.
-class Serve {
- public:
-  Serve(const std::string& log, std::vector<std::string> argv, std::vector<std::string> env) : log_(log) {
-    platform::SpawnOptions options;
-    options.argv = std::move(argv);
-    options.extra_env = std::move(env);
-    options.stdout_path = log_;
-    options.stderr_path = "=stdout";
-    options.parent_death_signal = SIGKILL;
-    process_ = platform::spawn(options);
-  }
-  ~Serve() {
-    if (process_.valid() && process_.running()) process_.terminate(5s);
-  }
-  bool wait_listening(std::chrono::seconds timeout = 30s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (read_text(log_).find("listening on http://") != std::string::npos) return true;
-      if (!process_.running()) return false;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  }
-  std::string log() const { return read_text(log_); }
-
- private:
-  std::string log_;
-  platform::Process process_;
-};
 
 // Every row of every table: equal dumps mean nothing was written.
 std::string dump_all(const std::string& url) {
@@ -235,10 +205,11 @@ TEST(CampaignEndToEnd, NotifiedAgentDecidesInChromiumAndTheNightlyRunAppliesExac
 
   // The review server, on the port the links will point at: started first, so that the port
   // free_port() found is taken at once.
-  Serve serve(work / "serve.log", {MAILPRUNE_BINARY, "--config", cli.config_path(), "--log-format", "text", "serve"},
-              {"MAILPRUNE_TEST_DB_PASSWORD=" + PostgresServer::shared().password(),
-               "MAILPRUNE_TEST_SOURCE_PASSWORD_0=" + imap.master_password()});
-  ASSERT_TRUE(serve.wait_listening()) << serve.log();
+  test::LoggedChild serve(work / "serve.log",
+                          {MAILPRUNE_BINARY, "--config", cli.config_path(), "--log-format", "text", "serve"},
+                          {"MAILPRUNE_TEST_DB_PASSWORD=" + PostgresServer::shared().password(),
+                           "MAILPRUNE_TEST_SOURCE_PASSWORD_0=" + imap.master_password()});
+  ASSERT_NE(serve.wait_for_port(), 0) << serve.log();
 
   // Agents from the generated CSV, a campaign with a target, crawl and plan.
   ASSERT_EQ(run({"agents", "import", set.dir + "/agents.csv"}).exit_code, 0);

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "harness/logged_child.hpp"
 #include "harness/postgres_server.hpp"
 #include "harness/temp_dir.hpp"
 #include "http/raw_client.hpp"
@@ -21,51 +22,18 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
-// A `mailprune serve` child whose output goes to a log file.
-class ServeProcess {
+// A `mailprune serve` child whose output goes to <dir>/serve.log.
+class ServeProcess : public test::LoggedChild {
  public:
-  ServeProcess(const std::string& dir, std::vector<std::string> args, std::vector<std::string> env = {})
-      : log_(dir + "/serve.log") {
-    platform::SpawnOptions options;
-    options.extra_env = std::move(env);
-    options.argv = {MAILPRUNE_BINARY};
-    options.argv.insert(options.argv.end(), args.begin(), args.end());
-    options.stdout_path = log_;
-    options.stderr_path = "=stdout";
-    options.parent_death_signal = SIGKILL;
-    process_ = platform::spawn(options);
-  }
-  ~ServeProcess() {
-    if (process_.valid() && process_.running()) process_.terminate(std::chrono::seconds(5));
-  }
-
-  // The port of the first "listening on http://127.0.0.1:PORT" line; 0 when it exited or took too long.
-  std::uint16_t wait_for_port(std::chrono::seconds timeout = 90s) {
-    std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::smatch match;
-      std::string text = log();
-      if (std::regex_search(text, match, listening)) return static_cast<std::uint16_t>(std::stoi(match[1].str()));
-      if (!process_.running()) return 0;
-      std::this_thread::sleep_for(50ms);
-    }
-    return 0;
-  }
-
-  std::string log() const { return read_text(log_); }
-  platform::Process& process() { return process_; }
+  ServeProcess(const std::string& dir, const std::vector<std::string>& args, std::vector<std::string> env = {})
+      : LoggedChild(dir + "/serve.log", with_binary(args), std::move(env)) {}
 
  private:
-  std::string log_;
-  platform::Process process_;
+  static std::vector<std::string> with_binary(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{MAILPRUNE_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
 };
 
 TEST(Serve, EmbeddedDatabaseHealthzThenExitZeroOnSigterm) {

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "campaign/campaign_test_support.hpp"
+#include "harness/logged_child.hpp"
 #include "harness/temp_dir.hpp"
 #include "http/raw_client.hpp"
 #include "platform/process.hpp"
@@ -24,49 +25,8 @@ namespace {
 using namespace std::chrono_literals;
 constexpr std::int64_t MB = 1000 * 1000;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
 // A child process whose output goes to a file, killed by PID when the test ends.
-class Child {
- public:
-  Child(const std::string& log, std::vector<std::string> argv, std::vector<std::string> env = {}) : log_(log) {
-    platform::SpawnOptions options;
-    options.argv = std::move(argv);
-    options.extra_env = std::move(env);
-    options.stdout_path = log_;
-    options.stderr_path = "=stdout";
-    options.parent_death_signal = SIGKILL;
-    process_ = platform::spawn(options);
-  }
-  ~Child() {
-    if (process_.valid() && process_.running()) process_.terminate(std::chrono::seconds(5));
-  }
-  // The first match of `pattern` in the output (group 1, or the whole match); "" when the child
-  // exited or time ran out first.
-  std::string wait_for(const std::string& pattern, std::chrono::seconds timeout) {
-    std::regex re(pattern);
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::smatch match;
-      std::string text = log();
-      if (std::regex_search(text, match, re)) return match.size() > 1 ? match[1].str() : match[0].str();
-      if (!process_.running()) return "";
-      std::this_thread::sleep_for(50ms);
-    }
-    return "";
-  }
-  std::string log() const { return read_text(log_); }
-  platform::Process& process() { return process_; }
-
- private:
-  std::string log_;
-  platform::Process process_;
-};
+using Child = test::LoggedChild;
 
 TEST(ProgressLive, ChromiumSeesThePageUpdateWithoutReload) {
   test::CampaignDb db;
