@@ -92,6 +92,13 @@ PlanStats plan_campaign(pqxx::transaction_base& tx, const Campaign& campaign, co
   if (current == "applying" || current == "closed") {
     throw PlanError(fmt::format("campaign '{}' is {}: its plan can no longer change", campaign.name, current));
   }
+  // Once its agents have been e-mailed, their review pages show the pending proposals: a new plan
+  // would change them under the agents.
+  if (current == "notifying" || current == "collecting") {
+    throw PlanError(fmt::format(
+        "campaign '{}' is {}: its agents have been e-mailed the current proposals, so it can no longer be re-planned",
+        campaign.name, current));
+  }
   if (campaign.rules.empty()) throw PlanError(fmt::format("campaign '{}' has no rules", campaign.name));
   // Sorting and hashing millions of matches: give this transaction room (it is one batch job).
   // Its statements run once over millions of rows: compiling them (JIT) costs more than it saves.

@@ -56,8 +56,9 @@ struct PlanStats {
 };
 
 // Plans `campaign` (its rules, scope and target as stored) with the configuration's protections,
-// folders and holds. Throws PlanError for a campaign that cannot be planned (applying or closed,
-// no rules, unknown scope names) and pqxx exceptions for database failures.
+// folders and holds. Throws PlanError for a campaign that cannot be planned (notifying or
+// collecting: its agents have been e-mailed the pending proposals; applying or closed; no rules;
+// unknown scope names) and pqxx exceptions for database failures.
 PlanStats plan_campaign(pqxx::transaction_base& tx, const Campaign& campaign, const config::PolicyConfig& policy);
 
 }  // namespace mailprune::policy

@@ -107,6 +107,34 @@ TEST_F(PlanCli, UsageErrors) {
   EXPECT_TRUE(contains(help.output, "Examples:")) << help.output;
 }
 
+// Once the agents have been e-mailed, their pending items must not change under them: plan (and
+// what-if) refuse with status 2 and leave the proposals as they are; a proposing campaign re-plans.
+TEST_F(PlanCli, RefusesToReplanOnceAgentsAreEmailed) {
+  auto plan = run(kRules, {"plan", "--campaign", "spring"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.output;
+  std::int64_t proposals = scalar("SELECT count(*) FROM proposal");
+  ASSERT_EQ(proposals, 1);
+  std::int64_t first_id = scalar("SELECT min(id) FROM proposal");
+  for (const char* state : {"notifying", "collecting", "applying", "closed"}) {
+    exec(fmt::format("UPDATE campaign SET state = '{}' WHERE name = 'spring'", state));
+    exec("DELETE FROM proposal");  // a re-plan would write it again
+    for (bool what_if : {false, true}) {
+      std::vector<std::string> args{"plan", "--campaign", "spring"};
+      if (what_if) args.push_back("--what-if");
+      auto again = run(kRules, args);
+      EXPECT_EQ(again.exit_code, 2) << state << ": " << again.output;
+      EXPECT_TRUE(contains(again.output, fmt::format("campaign 'spring' is {}", state))) << again.output;
+      EXPECT_EQ(scalar("SELECT count(*) FROM proposal"), 0) << state;
+    }
+    EXPECT_EQ(scalar(fmt::format("SELECT count(*) FROM campaign WHERE name = 'spring' AND state = '{}'", state)), 1);
+  }
+  exec("UPDATE campaign SET state = 'proposing' WHERE name = 'spring'");
+  auto replan = run(kRules, {"plan", "--campaign", "spring"});
+  ASSERT_EQ(replan.exit_code, 0) << replan.output;
+  EXPECT_EQ(scalar("SELECT count(*) FROM proposal"), 1);
+  EXPECT_GT(scalar("SELECT min(id) FROM proposal"), first_id);
+}
+
 TEST_F(PlanCli, HoldAddListRemove) {
   auto added = run(kRules, {"hold", "add", "--mailbox", "alice@*", "--from", "2020-01-01", "--to", "2020-12-31",
                             "--reason", "case 12"});
