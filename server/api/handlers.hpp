@@ -1,5 +1,5 @@
 // handlers.hpp: the /api/v1 handlers, one group per file (session_api.cpp, campaigns_api.cpp,
-// campaign_steps_api.cpp, journal_api.cpp, directory_api.cpp, reports_api.cpp). Internal to
+// campaign_steps_api.cpp, progress_page_api.cpp, journal_api.cpp, directory_api.cpp, reports_api.cpp). Internal to
 // server/api: routes.cpp maps methods and paths to them (docs/openapi.json is the contract).
 //
 // Each takes the shared context, the request and the ids of the path's "{id}" segments, and
@@ -43,6 +43,10 @@ http::Response campaign_undo(const ApiContext& api, const http::Request& request
 http::Response action_retry(const ApiContext& api, const http::Request& request, const Ids& ids);
 http::Response jobs_list(const ApiContext& api, const http::Request& request, const Ids& ids);
 http::Response job_get(const ApiContext& api, const http::Request& request, const Ids& ids);
+
+// progress_page_api.cpp: the live progress page's access mode (progress/access.hpp).
+http::Response progress_page_get(const ApiContext& api, const http::Request& request, const Ids& ids);
+http::Response progress_page_put(const ApiContext& api, const http::Request& request, const Ids& ids);
 
 // journal_api.cpp
 http::Response campaign_proposals(const ApiContext& api, const http::Request& request, const Ids& ids);

@@ -36,6 +36,8 @@ std::vector<Entry> entries() {
       {{"GET", "/api/v1/campaigns/{id}/proposals", Role::viewer}, campaign_proposals},
       {{"GET", "/api/v1/campaigns/{id}/actions", Role::viewer}, campaign_actions},
       {{"GET", "/api/v1/campaigns/{id}/failures", Role::viewer}, campaign_failures},
+      {{"GET", "/api/v1/campaigns/{id}/progress-page", Role::viewer}, progress_page_get},
+      {{"PUT", "/api/v1/campaigns/{id}/progress-page", Role::admin}, progress_page_put},
       {{"POST", "/api/v1/actions/{id}/retry", Role::admin}, action_retry},
       {{"GET", "/api/v1/jobs", Role::viewer}, jobs_list},
       {{"GET", "/api/v1/jobs/{id}", Role::viewer}, job_get},

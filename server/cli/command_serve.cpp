@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 #include "api/job_steps.hpp"
@@ -140,6 +141,45 @@ void add_archive_routes(http::Router& router, const config::Config& config, Conn
   });
 }
 
+// The metrics label of a route (mailprune_http_*{route=...}): an exact route's path, a prefix
+// route's pattern. What follows a prefix may be a secret (a review token, a progress link, a
+// signed archive link), so it never goes into a label; unknown prefixes end in "{path}".
+std::string route_pattern(const std::string& path, bool prefix) {
+  if (!prefix) return path;
+  static const std::map<std::string, std::string> kPatterns = {{"/archive/", "/archive/{link}"},
+                                                               {"/review/", "/review/{token}"},
+                                                               {"/progress/", "/progress/{key}"},
+                                                               {"/assets/", "/assets/{name}"},
+                                                               {"/console/", "/console/{file}"}};
+  auto known = kPatterns.find(path);
+  return known != kPatterns.end() ? known->second : path + "{path}";
+}
+
+bool ends_with(std::string_view text, std::string_view end) {
+  return text.size() >= end.size() && text.substr(text.size() - end.size()) == end;
+}
+
+// Times every route registered so far through HttpMetrics::instrument, under route_pattern().
+// A progress page's snapshot and event stream get labels of their own ("/progress/{key}/events":
+// the time to open the stream, not its life). The API's routes time themselves per operation
+// (api/routes.hpp): register them after this.
+void time_routes(http::Router& router, metrics::HttpMetrics& metrics) {
+  router.wrap_handlers([&metrics](const std::string&, const std::string& path, bool prefix, http::Handler handler) {
+    std::string pattern = route_pattern(path, prefix);
+    if (pattern != "/progress/{key}") return metrics.instrument(pattern, std::move(handler));
+    auto shared = std::make_shared<http::Handler>(std::move(handler));
+    auto call = [shared](const http::Request& request) { return (*shared)(request); };
+    auto page = metrics.instrument(pattern, call);
+    auto events = metrics.instrument(pattern + "/events", call);
+    auto snapshot = metrics.instrument(pattern + "/snapshot.json", call);
+    return http::Handler([page, events, snapshot](const http::Request& request) {
+      if (ends_with(request.path, "/events")) return events(request);
+      if (ends_with(request.path, "/snapshot.json")) return snapshot(request);
+      return page(request);
+    });
+  });
+}
+
 bool readable(const std::string& path) {
   std::ifstream in(path);
   return in.good();
@@ -184,14 +224,26 @@ int command_serve(const Context& context, const ServeArgs& args) {
     connections.with([&](pqxx::connection& connection) { work(connection); });
   };
   review::add_review_routes(router, review_context);
-  // Prometheus: inventory, campaign and journal figures read at scrape time (cached 15 s).
+  // The admin console: static files under /console/ that drive /api/v1 from the browser.
+  console::add_console_routes(router);
+  // The campaigns' live progress pages and their assets, computed at most once per refresh interval.
+  auto progress_cache =
+      std::make_shared<progress::SnapshotCache>(progress::database_loader(review_context.with_connection),
+                                                std::chrono::seconds(context.config.progress.refresh_seconds));
+  progress::ProgressHttpOptions progress_options;
+  progress_options.frame_ancestors = context.config.progress.frame_ancestors;
+  progress::add_progress_routes(router, progress_cache, std::move(progress_options));
+  // Prometheus: inventory, campaign and journal figures read at scrape time (cached 15 s), and
+  // the latency of every route above (labelled by pattern, never by token).
   auto registry = std::make_shared<metrics::Registry>();
   metrics::DatabaseCollectorOptions collector;
   collector.with_connection = review_context.with_connection;
   registry->add_collector(metrics::database_collector(std::move(collector)));
-  // The JSON API under /api/v1 (docs/api.md), its background jobs on a thread of their own (with
-  // their own Database), and /metrics guarded as [server] metrics_access says.
   metrics::HttpMetrics http_metrics(*registry);
+  time_routes(router, http_metrics);
+  // The JSON API under /api/v1 (docs/api.md), timed per operation, its background jobs on a
+  // thread of their own (with their own Database), and /metrics guarded as [server]
+  // metrics_access says.
   api::ApiContext api_context;
   api_context.config = &context.config;
   api_context.with_connection = review_context.with_connection;
@@ -213,15 +265,6 @@ int command_serve(const Context& context, const ServeArgs& args) {
   metrics::MetricsRouteOptions metrics_options;
   metrics_options.guard = api::metrics_guard(api_context, context.config.server.metrics_access);
   metrics::add_metrics_routes(router, registry, std::move(metrics_options));
-  // The admin console: static files under /console/ that drive /api/v1 from the browser.
-  console::add_console_routes(router);
-  // The campaigns' live progress pages and their assets, computed at most once per refresh interval.
-  auto progress_cache =
-      std::make_shared<progress::SnapshotCache>(progress::database_loader(review_context.with_connection),
-                                                std::chrono::seconds(context.config.progress.refresh_seconds));
-  progress::ProgressHttpOptions progress_options;
-  progress_options.frame_ancestors = context.config.progress.frame_ancestors;
-  progress::add_progress_routes(router, progress_cache, std::move(progress_options));
 
   http::Server server(options, std::move(router));
   server.stop_on_signals();

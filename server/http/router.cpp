@@ -39,6 +39,13 @@ void Router::insert(Route route) {
   routes_.push_back(std::move(route));
 }
 
+void Router::wrap_handlers(const Wrapper& wrap) {
+  for (auto& route : routes_) {
+    route.handler = wrap(route.method, route.path, route.prefix, std::move(route.handler));
+    if (!route.handler) throw std::invalid_argument("wrapped route without handler: " + route.path);
+  }
+}
+
 std::vector<const Router::Route*> Router::candidates(std::string_view path) const {
   std::vector<const Route*> out;
   for (const auto& route : routes_) {

@@ -43,6 +43,12 @@ class Router {
   // Every path that starts with `prefix` (which should end with '/'). Same errors as add().
   void add_prefix(std::string method, std::string prefix, Handler handler, RouteOptions options = {});
 
+  // Replaces the handler of every route registered so far with wrap(method, path, prefix, handler)
+  // (e.g. timed by metrics::HttpMetrics; `path` is the prefix of a prefix route). Routes added
+  // afterwards are left as they are. Call before Server::start().
+  using Wrapper = std::function<Handler(const std::string& method, const std::string& path, bool prefix, Handler)>;
+  void wrap_handlers(const Wrapper& wrap);
+
   // The handler's response; 404 / 405 (with Allow) as above. Exceptions from handlers propagate
   // (the server turns them into 500).
   Response dispatch(const Request& request) const;

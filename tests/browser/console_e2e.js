@@ -11,14 +11,18 @@
 // campaign:
 // SETTINGS_JSON: {"admin": [login, password], "viewer": [login, password], "campaign": name,
 // "target": "1MB", "deadline": "2099-12-31", "team": a team to tick, "undoMailbox": a mailbox of that
-// team}. The script, as people do it
-// with the page's own controls:
+// team, "approve": a command line that marks the campaign's selected proposals approved}. The
+// script, as people do it with the page's own controls:
 //   1. opens /console/ in French: a wrong password shows the error; five more wrong ones for an
 //      unknown login end with the throttling message;
 //   2. logs in as the admin, creates the campaign, reads the what-if projection, launches it and
 //      stays on the campaign page, watching the launch job (crawl, then plan) until it is done and
-//      the campaign is "proposing", without reloading the page; applies (confirmed in a dialog), then
-//      undoes one mailbox and the whole campaign, each followed on the page until its job ends;
+//      the campaign is "proposing", without reloading the page; makes the campaign's progress page
+//      public from its card and opens it in a second tab; the proposals are approved (in real life
+//      agents decide on their review pages: here settings.approve, given by the C++ test, sets
+//      the decisions in PostgreSQL); applies (confirmed in a dialog) against Dovecot, and the
+//      progress tab shows more space freed without being reloaded (screenshots before and after);
+//      then undoes one mailbox and the whole campaign, each followed on the page until its job ends;
 //   3. opens the reports (largest mailboxes, attachments, duplicates) and the failures page, then
 //      logs out;
 //   4. logs in as the viewer: the campaign page has no launch button, the list no "new" link;
@@ -27,6 +31,7 @@
 // (a script error, a Content-Security-Policy violation) fails the run. Output: one JSON line on
 // stdout with what was seen; exit 1 with the reason on stderr on failure.
 'use strict';
+const { execFileSync } = require('child_process');
 const { launch, screenshotPath } = require('./browser.js');
 
 const [mode, baseUrl, settingsText] = process.argv.slice(2);
@@ -55,6 +60,11 @@ async function shot(page, name) {
 async function openPage(browser, options) {
   const context = await browser.newContext(options);
   const page = await context.newPage();
+  watchPage(page);
+  return { context, page };
+}
+
+function watchPage(page) {
   page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
     if (message.type() === 'error') {
@@ -74,7 +84,6 @@ async function openPage(browser, options) {
       else pageErrors.push(what);
     }
   });
-  return { context, page };
 }
 
 async function login(page, user, password) {
@@ -203,8 +212,34 @@ async function run() {
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
 
-    // Apply (nothing is approved yet: the run has nothing to do), then undo one mailbox and the
-    // whole campaign, each confirmed in its dialog and followed on the same page.
+    // The progress page's card: off at first; made public here, then opened in a second tab (the
+    // card's link opens a new one).
+    const progressStarted = Date.now();
+    await page.locator('#progress-page-mode').waitFor({ timeout: 15000 });
+    result.pageModeBefore = (await page.locator('#progress-page-mode').textContent()).trim();
+    await page.locator('#page-public').click();
+    await page.waitForFunction(() => document.querySelector('#progress-page .card').dataset.mode === 'public',
+      null, { timeout: 15000 });
+    result.pageMode = (await page.locator('#progress-page-mode').textContent()).trim();
+    result.pageUrl = (await page.locator('#progress-page-url').textContent()).trim();
+    result.pageStatus = (await page.locator('#status').textContent()).trim();
+    await page.locator('#progress-page').scrollIntoViewIfNeeded();
+    await shot(page, 'console-progress-page');
+    const [progressTab] = await Promise.all([context.waitForEvent('page'), page.locator('#progress-page-open').click()]);
+    watchPage(progressTab);
+    await progressTab.waitForLoadState('load');
+    result.progressTabPath = new URL(progressTab.url()).pathname;
+    await progressTab.waitForSelector('#live:not([hidden])', { timeout: 15000 });  // its event stream is open
+    const freedBefore = (await progressTab.textContent('[data-k="freed"]')).trim();
+    // A marker that a reload of the tab would lose.
+    await progressTab.evaluate(() => { window.progressTestMarker = 'same page'; });
+    await shot(progressTab, 'progress-page-before-apply');
+
+    // The agents' decisions (see the header): every selected proposal approved.
+    result.approveOutput = execFileSync(settings.approve[0], settings.approve.slice(1), { encoding: 'utf8' }).trim();
+
+    // Apply, then undo one mailbox and the whole campaign, each confirmed in its dialog and
+    // followed on the same page.
     result.jobsSeen = [];
     const confirmAndWait = async (button, kind, fill) => {
       const before = await page.locator('#live-job .job').getAttribute('id');
@@ -227,6 +262,15 @@ async function run() {
     };
     result.applyConfirm = await confirmAndWait('#action-apply', 'apply');
     await shot(page, 'console-campaign-applied');
+    // The progress tab moved by itself (Server-Sent Events), without a reload.
+    await progressTab.waitForFunction(
+      (old) => document.querySelector('[data-k="freed"]').textContent.trim() !== old, freedBefore, { timeout: 15000 });
+    result.progressFreed = [freedBefore, (await progressTab.textContent('[data-k="freed"]')).trim()];
+    result.progressNoReload = await progressTab.evaluate(() => window.progressTestMarker === 'same page');
+    if (!result.progressNoReload) fail('the progress page was reloaded instead of updating');
+    await shot(progressTab, 'progress-page-after-apply');
+    await progressTab.close();
+    result.progressPageMs = Date.now() - progressStarted;  // this part's cost (it includes the apply)
     result.undoMailboxConfirm = await confirmAndWait('#action-undo-mailbox', 'undo', async () => {
       await page.getByText('Annuler pour une seule boîte').click();
       await page.getByLabel('Adresse de la boîte').fill(settings.undoMailbox);
@@ -282,6 +326,9 @@ async function run() {
     result.viewerLaunchButtons = await viewer.page.locator('#action-launch').count();
     result.viewerActionButtons = await viewer.page.locator('#campaign-actions button').count();
     result.viewerNote = (await viewer.page.locator('#campaign-actions').textContent()).trim();
+    await viewer.page.locator('#progress-page-mode').waitFor({ timeout: 15000 });
+    result.viewerPageMode = (await viewer.page.locator('#progress-page-mode').textContent()).trim();
+    result.viewerPageButtons = await viewer.page.locator('#progress-page button').count();
     await shot(viewer.page, 'console-viewer-campaign');
     // A narrow screen: the same page must still fit (no horizontal scrolling of the page itself).
     await viewer.page.setViewportSize({ width: 375, height: 800 });

@@ -73,6 +73,7 @@ async function call(method, path, { query, body, login = false } = {}) {
 export const api = {
   get: (path, query) => call('GET', path, { query }),
   post: (path, body = {}) => call('POST', path, { body }),
+  put: (path, body = {}) => call('PUT', path, { body }),
   del: (path) => call('DELETE', path),
 
   session: () => call('GET', '/session'),

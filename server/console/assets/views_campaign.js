@@ -1,7 +1,8 @@
 // views_campaign.js: one campaign: its state, the live progress of its background job (launch:
 // crawl then plan; notify; apply; undo), its figures by team, what-if, and the admin's steps
-// (launch, notify, apply, undo, close). The page polls GET /api/v1/campaigns/{id} (which carries
-// the active job) every 2 seconds while something runs, every 10 seconds otherwise.
+// (launch, notify, apply, undo, close), and who may open its live progress page. The page polls
+// GET /api/v1/campaigns/{id} (which carries the active job) every 2 seconds while something runs,
+// every 10 seconds otherwise.
 import { api } from './api.js';
 import { t, formatBytes, formatNumber, formatDate, formatDateTime } from './i18n.js';
 import { h, clear, table, bytesCell, numberCell, setStatus, errorText, message, confirmDialog, progressLine, badge,
@@ -109,7 +110,8 @@ export function campaignView(main, context) {
   const figures = h('section', { id: 'campaign-progress' });
   const jobsBox = h('section', {});
   const history = h('section', {});
-  clear(main, header, actions, jobBox, whatIf, figures, jobsBox, history);
+  const pageBox = h('section', { id: 'progress-page', 'aria-labelledby': 'progress-page-title', 'aria-live': 'polite' });
+  clear(main, header, actions, jobBox, whatIf, figures, pageBox, jobsBox, history);
 
   async function step(kind, body, confirmText) {
     if (confirmText && !(await confirmDialog(t(`confirm.${kind}.title`), confirmText, t(`confirm.${kind}.button`)))) return;
@@ -216,6 +218,51 @@ export function campaignView(main, context) {
       ]));
   }
 
+  // The live progress page's access (GET and PUT /campaigns/{id}/progress-page): its mode, the
+  // address to share, and for admins the buttons that switch it. A secret link's address exists
+  // only in the answer that issued it, so it stays shown until the view is left.
+  function renderPage(page) {
+    if (!alive) return;
+    let hint = null;
+    if (page.mode === 'off') hint = h('p', { class: 'hint' }, t('page.off_hint'));
+    if (page.mode === 'link') hint = page.path ? message(t('page.link_once'), 'warn') : h('p', { class: 'hint' }, t('page.link_hidden'));
+    const buttons = context.isAdmin
+      ? h('div', { class: 'actions' }, ['public', 'link', 'off'].map((mode) => h('button', {
+        type: 'button', id: `page-${mode}`, class: mode === 'off' ? 'secondary' : null,
+        disabled: mode !== 'link' && mode === page.mode, on: { click: () => setPage(mode) } }, t(`page.set_${mode}`))))
+      : h('p', { class: 'hint' }, t('campaign.viewer_note'));
+    clear(pageBox, h('h2', { id: 'progress-page-title' }, t('page.title')),
+      h('p', { class: 'hint' }, t('page.intro')),
+      h('div', { class: 'card', dataset: { mode: page.mode } },
+        facts([
+          [t('page.mode'), h('strong', { id: 'progress-page-mode' }, t(`page.mode.${page.mode}`))],
+          page.changed_at ? [t('page.changed'), formatDateTime(page.changed_at)] : null,
+          page.path ? [t('page.share'), h('code', { id: 'progress-page-url' }, page.url || page.path)] : null]),
+        page.path ? h('p', {}, h('a', { id: 'progress-page-open', href: page.path, target: '_blank', rel: 'noopener' },
+          t('page.open'))) : null,
+        hint, buttons));
+  }
+
+  async function loadPage() {
+    try {
+      renderPage(await api.get(`/campaigns/${id}/progress-page`));
+    } catch (error) {
+      if (alive && error.status !== 404) {
+        clear(pageBox, h('h2', { id: 'progress-page-title' }, t('page.title')), message(errorText(error), 'error'));
+      }
+    }
+  }
+
+  async function setPage(mode) {
+    try {
+      const answer = await api.put(`/campaigns/${id}/progress-page`, { mode });
+      renderPage(answer);
+      setStatus(t('page.saved', { mode: t(`page.mode.${answer.mode}`) }), 'ok');
+    } catch (error) {
+      setStatus(errorText(error), 'error');
+    }
+  }
+
   async function refresh() {
     window.clearTimeout(timer);
     let next = 10000;
@@ -260,6 +307,7 @@ export function campaignView(main, context) {
   }
 
   refresh();
+  loadPage();
   return () => {
     alive = false;
     window.clearTimeout(timer);

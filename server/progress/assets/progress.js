@@ -41,6 +41,11 @@
       return;
     }
     var data = [timeline[0], timeline[1]];
+    if (data[0].length === 1) {
+      // A lone point leaves the time axis without a span (uPlot then stretches it over years):
+      // start the curve from nothing freed an hour before it.
+      data = [[data[0][0] - 3600, data[0][0]], [0, data[1][0]]];
+    }
     if (chart) {
       chart.setData(data);
     } else {

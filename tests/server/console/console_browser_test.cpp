@@ -2,16 +2,19 @@
 // harness (generated mailboxes), `mailprune serve` with its JSON API, accounts made with
 // `mailprune admin add`. tests/browser/console_e2e.js drives the pages with their own controls
 // (login errors and throttling, create a campaign, what-if, launch against Dovecot and watch the
-// crawl and plan finish on the campaign page, the reports, logout, a viewer without admin
-// buttons, English, a narrow screen) and saves a screenshot of each page. This test then checks in
-// PostgreSQL what the clicks did: the campaign as it was filled in, planned, launched by the
-// admin through the API (audit), the apply and undo jobs, and the refused logins recorded. A second
-// test shows a campaign's failed actions on the failures page and retries one.
+// crawl and plan finish on the campaign page, the progress page made public from the console and
+// watched in a second tab while the console applies against Dovecot, the reports, logout, a
+// viewer without admin buttons, English, a narrow screen) and saves a screenshot of each page.
+// This test then checks in PostgreSQL what the clicks did: the campaign as it was filled in,
+// planned, launched by the admin through the API (audit), the progress page switched, the apply
+// and undo jobs, and the refused logins recorded. A second test shows a campaign's failed actions
+// on the failures page and retries one.
 #include <gtest/gtest.h>
 
 #include <signal.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +26,7 @@
 
 #include "apply_scene.hpp"
 #include "harness/dovecot_server.hpp"
+#include "harness/logged_child.hpp"
 #include "http/raw_client.hpp"
 
 namespace mailprune::test {
@@ -33,43 +37,7 @@ using namespace std::chrono_literals;
 
 const char* kCampaign = "printemps-console";
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
-// `mailprune serve` as a child process, output in a log file; stopped by PID.
-class Serve {
- public:
-  Serve(const std::string& log, std::vector<std::string> argv, std::vector<std::string> env) : log_(log) {
-    platform::SpawnOptions options;
-    options.argv = std::move(argv);
-    options.extra_env = std::move(env);
-    options.stdout_path = log_;
-    options.stderr_path = "=stdout";
-    options.parent_death_signal = SIGKILL;
-    process_ = platform::spawn(options);
-  }
-  ~Serve() {
-    if (process_.valid() && process_.running()) process_.terminate(5s);
-  }
-  bool wait_listening(std::chrono::seconds timeout = 60s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (read_text(log_).find("listening on http://") != std::string::npos) return true;
-      if (!process_.running()) return false;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  }
-  std::string log() const { return read_text(log_); }
-
- private:
-  std::string log_;
-  platform::Process process_;
-};
+using Serve = test::LoggedChild;
 
 std::string screenshot_dir() {
   const char* dir = std::getenv("MAILPRUNE_SCREENSHOT_DIR");
@@ -147,7 +115,7 @@ class ConsoleScene {
         std::vector<std::string>{MAILPRUNE_BINARY, "--config", cli().config_path(), "--log-format", "text", "serve"},
         std::vector<std::string>{"MAILPRUNE_TEST_DB_PASSWORD=" + PostgresServer::shared().password(),
                                  "MAILPRUNE_TEST_SOURCE_PASSWORD_0=" + imap_.master_password()});
-    return serve_->wait_listening();
+    return serve_->wait_for_port() != 0;
   }
 
   // tests/browser/console_e2e.js MODE with `settings` (the accounts added); its JSON result.
@@ -197,11 +165,21 @@ TEST(ConsoleBrowser, AdminCreatesWhatIfLaunchesAndWatchesViewerCannotLaunch) {
   EXPECT_TRUE(contains(index.body, "<script type=\"module\" src=\"app.js\"></script>")) << index.body;
   EXPECT_TRUE(contains(index.header("content-security-policy"), "script-src 'self'"));
 
+  // In real life agents approve proposals on their review pages (after `notify`); the browser
+  // cannot stand in for them here, so the script runs this command at that point: it sets every
+  // selected proposal of the campaign approved in PostgreSQL, as their clicks would, and prints how
+  // many. The apply that follows is the console's, against Dovecot.
+  const std::string approve_sql =
+      "WITH approved AS (UPDATE proposal SET decision = 'approved', decided_at = now() WHERE selected AND "
+      "decision = 'pending' AND campaign_id = (SELECT id FROM campaign WHERE name = '" +
+      std::string(kCampaign) + "') RETURNING 1) SELECT count(*) FROM approved";
   json seen = scene.browse("campaign", {{"campaign", kCampaign},
                                         {"target", "1MB"},
                                         {"deadline", "2099-12-31"},
                                         {"team", teams.front()},
-                                        {"undoMailbox", undo_mailbox}});
+                                        {"undoMailbox", undo_mailbox},
+                                        {"approve", json::array({"psql", cli.url(), "-X", "-q", "-t", "-A", "-v",
+                                                                 "ON_ERROR_STOP=1", "-c", approve_sql})}});
   ASSERT_FALSE(seen.empty());
 
   // What the pages showed.
@@ -221,6 +199,16 @@ TEST(ConsoleBrowser, AdminCreatesWhatIfLaunchesAndWatchesViewerCannotLaunch) {
   EXPECT_NE(seen.value("proposedFigure", ""), "0\u00a0o") << "the plan proposed something: " << seen.dump();
   EXPECT_TRUE(contains(seen.value("notifyConfirm", ""), kCampaign)) << seen.dump();
   EXPECT_EQ(seen["jobsSeen"], json({"apply:done", "undo:done", "undo:done"})) << seen.dump();
+  // The progress page: switched on from the console, opened in a second tab, moved by the apply.
+  EXPECT_EQ(seen["pageModeBefore"], "désactivée") << seen.dump();
+  EXPECT_EQ(seen["pageMode"], "publique, sans connexion") << seen.dump();
+  EXPECT_EQ(seen["progressTabPath"], "/progress/" + std::string(kCampaign)) << seen.dump();
+  EXPECT_TRUE(contains(seen.value("pageUrl", ""), "/progress/" + std::string(kCampaign))) << seen.dump();
+  EXPECT_GT(std::stoi(seen.value("approveOutput", "0")), 0) << "proposals to approve: " << seen.dump();
+  ASSERT_TRUE(seen["progressFreed"].is_array()) << seen.dump();
+  EXPECT_NE(seen["progressFreed"][0], seen["progressFreed"][1]) << seen.dump();
+  EXPECT_EQ(seen["progressNoReload"], true);
+  std::printf("progress page part of the run (with the apply): %d ms\n", seen.value("progressPageMs", -1));
   EXPECT_TRUE(contains(seen.value("applyConfirm", ""), "seront appliquées")) << seen.dump();
   EXPECT_TRUE(contains(seen.value("undoMailboxConfirm", ""), undo_mailbox)) << seen.dump();
   EXPECT_TRUE(contains(seen.value("undoConfirm", ""), "sera remis en place")) << seen.dump();
@@ -233,12 +221,15 @@ TEST(ConsoleBrowser, AdminCreatesWhatIfLaunchesAndWatchesViewerCannotLaunch) {
   EXPECT_EQ(seen["viewerNewLink"], 0);
   EXPECT_EQ(seen["viewerLaunchButtons"], 0);
   EXPECT_EQ(seen["viewerActionButtons"], 0);
+  EXPECT_EQ(seen["viewerPageMode"], "publique, sans connexion") << "viewers see the mode";
+  EXPECT_EQ(seen["viewerPageButtons"], 0) << "but cannot switch it";
   EXPECT_LE(seen.value("narrowOverflow", 999), 0) << "the page scrolls sideways at 375 px";
   for (const char* name :
        {"console-login", "console-login-error", "console-login-throttled", "console-campaigns-empty",
         "console-campaign-new", "console-campaign-new-error", "console-what-if", "console-campaign",
         "console-confirm-notify", "console-largest-mailboxes", "console-largest-attachments", "console-duplicates",
-        "console-failures", "console-viewer-campaign", "console-campaign-narrow", "console-login-en"}) {
+        "console-failures", "console-viewer-campaign", "console-campaign-narrow", "console-login-en",
+        "console-progress-page", "progress-page-before-apply", "progress-page-after-apply"}) {
     EXPECT_TRUE(std::filesystem::exists(screenshot_dir() + "/" + name + ".png")) << name;
   }
 
@@ -264,9 +255,53 @@ TEST(ConsoleBrowser, AdminCreatesWhatIfLaunchesAndWatchesViewerCannotLaunch) {
                         " WHERE kind = 'launch'"),
             std::vector<std::string>{"1/1 failed 0"})
       << "the team ticked has one mailbox, crawled by the launch";
+  // The apply had work: actions journaled against Dovecot (then undone), none failed.
+  EXPECT_GT(cli.scalar("SELECT count(*) FROM action a JOIN campaign c ON c.id = a.campaign_id WHERE c.name = '" +
+                       std::string(kCampaign) + "'"),
+            0);
+  EXPECT_EQ(cli.scalar("SELECT count(*) FROM action WHERE step = 'failed'"), 0);
+  EXPECT_EQ(cli.strings("SELECT (progress_done > 0)::text FROM api_job WHERE kind = 'apply'"),
+            std::vector<std::string>{"true"});
+  EXPECT_EQ(cli.scalar("SELECT count(*) FROM audit_log WHERE action = 'campaign.progress_page' AND actor = 'alice'"
+                       " AND details->>'mode' = 'public'"),
+            1);
   EXPECT_EQ(cli.scalar("SELECT count(*) FROM login_attempt WHERE outcome = 'failure'"), 6);
   EXPECT_GE(cli.scalar("SELECT count(*) FROM login_attempt WHERE outcome = 'throttled' AND login = 'nobody-here'"), 1);
   EXPECT_EQ(cli.scalar("SELECT count(*) FROM audit_log WHERE action = 'logout'"), 1);
+
+  // /metrics times every route under its pattern, never under what follows a prefix: a progress
+  // page behind a link (a fresh one: the CLI shows it once) and a review link, then a scrape.
+  auto linked = scene.run({"campaign", "progress-page", kCampaign, "--link"});
+  auto link_at = linked.output.rfind("/progress/");
+  ASSERT_NE(link_at, std::string::npos) << linked.output;
+  const std::string page_token =
+      linked.output.substr(link_at + 10, linked.output.find_first_of(" \n", link_at) - link_at - 10);
+  ASSERT_EQ(page_token.size(), 43u) << linked.output;
+  EXPECT_EQ(
+      mailprune::testing::fetch(scene.http_port(), mailprune::testing::get_request("/progress/" + page_token)).status,
+      200);
+  const std::string review_token = "reviewtokenthatnoonesigned0123456789";
+  EXPECT_NE(
+      mailprune::testing::fetch(scene.http_port(), mailprune::testing::get_request("/review/" + review_token)).status,
+      200);
+  auto scraped = mailprune::testing::fetch(scene.http_port(), mailprune::testing::get_request("/metrics"));
+  ASSERT_EQ(scraped.status, 200);
+  auto has_latency = [&scraped](const std::string& route) {
+    std::istringstream lines(scraped.body);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("mailprune_http_request_duration_seconds_count{", 0) == 0 &&
+          contains(line, "route=\"" + route + "\"") && line.substr(line.rfind(' ') + 1) != "0") {
+        return true;
+      }
+    }
+    return false;
+  };
+  for (const char* route : {"/progress/{key}", "/progress/{key}/events", "/review/{token}", "/console/{file}",
+                            "/assets/{name}", "/api/v1/campaigns/{id}/progress-page"}) {
+    EXPECT_TRUE(has_latency(route)) << route << "\n" << scraped.body;
+  }
+  EXPECT_FALSE(contains(scraped.body, page_token));
+  EXPECT_FALSE(contains(scraped.body, review_token));
 
   // The access log shows the console's files and the API calls, never a password.
   std::string log = scene.serve_log();
