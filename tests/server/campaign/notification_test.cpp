@@ -4,7 +4,9 @@
 // same e-mail, reminders, and notify's state changes.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "campaign/agents.hpp"
 #include "campaign/launch.hpp"
@@ -215,7 +217,13 @@ TEST_F(Notifications, TwoSendersNeverSendTheSameEmail) {
   EXPECT_EQ(summary.sent, 2);
   EXPECT_EQ(summary.busy, 1);
   EXPECT_EQ(sent.count("bob@example.org"), 0u);
-  other.reset();  // the other process ends: its lock goes with it
+  other.reset();  // the other process ends: its lock goes with it...
+  // ...once the server has seen the connection close, which it does asynchronously.
+  const std::string held =
+      "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = " + std::to_string(0x6D700006) +
+      " AND objid = " + std::to_string(bob_notification);
+  for (int i = 0; i < 200 && db_.scalar(held) != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(db_.scalar(held), 0) << "the closed connection's lock was never released";
   summary = campaign::send_due(db_.connection(), campaign_, {}, send, fake_time());
   EXPECT_EQ(summary.sent, 1);
   EXPECT_EQ(sent.count("bob@example.org"), 1u);
