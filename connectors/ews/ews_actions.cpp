@@ -221,6 +221,17 @@ std::variant<std::vector<std::string>, Outcome> EwsActions::create_attachments(
   return created;
 }
 
+void EwsActions::delete_attachments(ItemId& current, const std::vector<std::string>& attachment_ids) {
+  const Response response = call(delete_attachment(session_.context(), attachment_ids));
+  for (const ResponseMessage& message : response.messages) {
+    if (!message.status.ok()) {
+      if (is_not_found(message.status)) continue;  // gone already (an earlier attempt's answer was lost)
+      fail("DeleteAttachment", message.status);
+    }
+    if (!message.root_item.id.empty() && !message.root_item.change_key.empty()) current = message.root_item;
+  }
+}
+
 connector::DetachResult EwsActions::detach(const connector::FolderState& folder,
                                            const connector::DetachRequest& request) {
   connector::DetachResult result;
@@ -291,16 +302,7 @@ connector::DetachResult EwsActions::detach(const connector::FolderState& folder,
     current = check->id;
   }
   report(request.on_step, ActionStep::verified, with_id(request.message, current));
-  if (!originals.empty()) {
-    const Response response = call(delete_attachment(session_.context(), originals));
-    for (const ResponseMessage& message : response.messages) {
-      if (!message.status.ok()) {
-        if (is_not_found(message.status)) continue;  // gone already (an earlier attempt's answer was lost)
-        fail("DeleteAttachment", message.status);
-      }
-      if (!message.root_item.id.empty() && !message.root_item.change_key.empty()) current = message.root_item;
-    }
-  }
+  if (!originals.empty()) delete_attachments(current, originals);
   report(request.on_step, ActionStep::original_removed, with_id(request.message, current));
   result.outcome = Outcome::done;
   result.message = with_id(request.message, current);

@@ -137,6 +137,10 @@ class EwsActions final : public connector::MailboxActions {
   // ChangeKey; or the outcome (not_found, changed) when the server refused one because the item is
   // gone or changed (attachments created before it stay: a retry recognises them). Throws
   // ConnectorError for other refusals and malformed answers.
+  // DeleteAttachment of `attachment_ids`; ids already gone count as deleted (an earlier attempt's
+  // answer was lost). Moves `current` to the item's new id and ChangeKey. Throws ConnectorError
+  // for other refusals.
+  void delete_attachments(ItemId& current, const std::vector<std::string>& attachment_ids);
   std::variant<std::vector<std::string>, connector::Outcome> create_attachments(
       ItemId& current, const std::vector<NewFileAttachment>& attachments, std::string_view what);
 

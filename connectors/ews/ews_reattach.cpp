@@ -117,16 +117,7 @@ connector::DetachResult EwsActions::reattach(const connector::FolderState& folde
   }
   report(request.on_step, ActionStep::verified, with_id(request.message, current));
 
-  if (!notice_ids.empty()) {
-    const Response response = call(delete_attachment(session_.context(), notice_ids));
-    for (const ResponseMessage& message : response.messages) {
-      if (!message.status.ok()) {
-        if (is_not_found(message.status)) continue;  // gone already (an earlier attempt's answer was lost)
-        fail("DeleteAttachment", message.status);
-      }
-      if (!message.root_item.id.empty() && !message.root_item.change_key.empty()) current = message.root_item;
-    }
-  }
+  if (!notice_ids.empty()) delete_attachments(current, notice_ids);
   report(request.on_step, ActionStep::original_removed, with_id(request.message, current));
   result.outcome = Outcome::done;
   result.message = with_id(request.message, current);
