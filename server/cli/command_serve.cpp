@@ -44,6 +44,9 @@ constexpr const char* kServeFooter = R"(Routes:
   GET /healthz      200 {"status":"ok","version":...,"database":"reachable"}, 503 when the
                     database does not answer (for load balancers and monitoring)
   GET /archive/...  the signed links left in messages in place of detached attachments
+  GET|POST /review/<token>
+                    the agents' review pages (the link in their e-mail): GET shows the
+                    proposals and changes nothing, POST records the decisions
   /api/v1/...       the JSON API (docs/api.md, docs/openapi.json): sessions, campaigns, jobs,
                     proposals, actions, agents, holds, reports, audit
   GET /metrics      Prometheus; [server] metrics_access = "viewer" asks for a session or token
