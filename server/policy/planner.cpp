@@ -112,18 +112,24 @@ PlanStats plan_campaign(pqxx::transaction_base& tx, const Campaign& campaign, co
   if (!campaign.scope.everything()) context.scope_ids = scope_mailbox_ids(tx, campaign.scope);
   steps.done("holds and scope");
 
+  // The matching statements read work tables (duplicated hashes, folder flags) that cannot be
+  // TEMP: PostgreSQL's parallel workers cannot read those, and the passes run in parallel. They are
+  // UNLOGGED, named after this backend (unique among running plans) and dropped before this
+  // transaction ends; were it to abort instead, they would go with it.
+  const std::string work_suffix = fmt::format("_{}", tx.exec1("SELECT pg_backend_pid()")[0].as<std::int64_t>());
+
+  // Content seen more than once among the scope's attachments (read from attachment_sha256_idx
+  // alone), one row per hash.
   bool duplicates = false;
   for (const auto& rule : campaign.rules) duplicates = duplicates || rule.duplicates_only;
   if (duplicates) {
-    // Content seen more than once among the scope's attachments (served by attachment_sha256_idx).
-    tx.exec0("DROP TABLE IF EXISTS plan_duplicate");
-    tx.exec_params0(
-        "CREATE TEMP TABLE plan_duplicate ON COMMIT DROP AS SELECT sha256 FROM attachment"
-        " WHERE sha256 IS NOT NULL AND ($1 = '' OR mailbox_id = ANY(nullif($1, '')::int[]))"
-        " GROUP BY sha256 HAVING count(*) > 1",
-        context.scope_ids);
-    tx.exec0("ANALYZE plan_duplicate");
-    context.duplicates_table = true;
+    context.duplicates_table = "plan_duplicate" + work_suffix;
+    tx.exec0("DROP TABLE IF EXISTS " + context.duplicates_table);
+    tx.exec_params0("CREATE UNLOGGED TABLE " + context.duplicates_table +
+                        " AS SELECT sha256 FROM attachment WHERE sha256 IS NOT NULL"
+                        " AND ($1 = '' OR mailbox_id = ANY(nullif($1, '')::int[])) GROUP BY sha256 HAVING count(*) > 1",
+                    context.scope_ids);
+    tx.exec0("ANALYZE " + context.duplicates_table);
     steps.done("duplicates");
   }
   write_rules(tx, campaign, policy);
@@ -155,17 +161,35 @@ PlanStats plan_campaign(pqxx::transaction_base& tx, const Campaign& campaign, co
   for (std::size_t i = 0; i < campaign.rules.size(); ++i) {
     (campaign.rules[i].action == RuleAction::detach ? detach_pass : message_pass).rules.push_back(i);
   }
-  tx.exec0("DROP TABLE IF EXISTS plan_match");
-  tx.exec0(
-      "CREATE TEMP TABLE plan_match (attachment_id bigint, message_id bigint, mailbox_id int, rule_index int,"
-      " priority int, bytes bigint, skip_rule_index int, reason text, skip_bytes bigint, matches int) ON COMMIT DROP");
+  // Each pass's rows in a table of its own, written by CREATE TABLE AS: unlike INSERT ... SELECT,
+  // it lets PostgreSQL scan the inventory with parallel workers. plan_match is both.
+  tx.exec0("DROP VIEW IF EXISTS plan_match");
   for (const MatchPass* pass : {&detach_pass, &message_pass}) {
-    if (pass->rules.empty()) continue;
+    const std::string table = pass->detach ? "plan_match_attachment" : "plan_match_message";
+    tx.exec0("DROP TABLE IF EXISTS " + table);
+    if (pass->rules.empty()) {
+      tx.exec0("CREATE TEMP TABLE " + table +
+               " (attachment_id bigint, message_id bigint, mailbox_id int, rule_index int, priority int, bytes bigint,"
+               " skip_rule_index int, reason text, skip_bytes bigint, matches int) ON COMMIT DROP");
+      continue;
+    }
     SqlParams params;
-    std::string select = match_pass_sql(campaign.rules, *pass, context, params);
-    tx.exec_params0("INSERT INTO plan_match " + select, pqxx::prepare::make_dynamic_params(params.values()));
+    FolderFlagsTable folders;
+    context.folder_table = "plan_folder" + work_suffix;
+    std::string select = match_pass_sql(campaign.rules, *pass, context, params, folders);
+    tx.exec0("DROP TABLE IF EXISTS " + context.folder_table);
+    tx.exec_params0("CREATE UNLOGGED TABLE " + context.folder_table + " AS " + folders.select,
+                    pqxx::prepare::make_dynamic_params(folders.params));
+    tx.exec0("ANALYZE " + context.folder_table);
+    tx.exec_params0("CREATE TEMP TABLE " + table + " ON COMMIT DROP AS " + select,
+                    pqxx::prepare::make_dynamic_params(params.values()));
+    tx.exec0("ANALYZE " + table);
+    tx.exec0("DROP TABLE " + context.folder_table);
   }
-  tx.exec0("ANALYZE plan_match");
+  // Dropped with its tables at the end of the transaction.
+  tx.exec0(
+      "CREATE TEMP VIEW plan_match AS SELECT * FROM plan_match_attachment UNION ALL SELECT * FROM plan_match_message");
+  if (duplicates) tx.exec0("DROP TABLE " + context.duplicates_table);
   stats.matched = tx.exec1("SELECT coalesce(sum(matches), 0)::bigint FROM plan_match")[0].as<std::int64_t>();
   steps.done("match");
 
@@ -182,25 +206,25 @@ PlanStats plan_campaign(pqxx::transaction_base& tx, const Campaign& campaign, co
   // best rule): a message rule takes the message unless a detach rule of higher priority takes one
   // of its attachments; then the detach rules keep the attachments. Then the selection towards the
   // target, least disruptive first (priority, then largest bytes per item).
-  std::string not_kept = stats.kept == 0
-                             ? ""
-                             : " AND NOT EXISTS (SELECT 1 FROM plan_kept k WHERE k.message_id = pm.message_id"
-                               " AND (k.attachment_id IS NULL OR pm.attachment_id IS NULL"
-                               " OR k.attachment_id = pm.attachment_id))";
+  auto not_kept = [&](const char* alias) -> std::string {
+    if (stats.kept == 0) return "";
+    return fmt::format(
+        " AND NOT EXISTS (SELECT 1 FROM plan_kept k WHERE k.message_id = {0}.message_id"
+        " AND (k.attachment_id IS NULL OR {0}.attachment_id IS NULL OR k.attachment_id = {0}.attachment_id))",
+        alias);
+  };
+  const char* pick_columns = "rule_index, priority, mailbox_id, message_id, attachment_id, bytes";
   tx.exec0("DROP TABLE IF EXISTS plan_pick");
+  tx.exec0(fmt::format(
+      "CREATE TEMP TABLE plan_pick ON COMMIT DROP AS SELECT {} FROM plan_match_message pm"
+      " WHERE pm.rule_index IS NOT NULL{} AND NOT EXISTS (SELECT 1 FROM plan_match_attachment ba"
+      "  WHERE ba.message_id = pm.message_id AND ba.rule_index IS NOT NULL AND ba.priority > pm.priority{})",
+      pick_columns, not_kept("pm"), not_kept("ba")));
+  tx.exec0("ANALYZE plan_pick");  // the messages that won: their attachments are not proposed
   tx.exec0(
-      "CREATE TEMP TABLE plan_pick ON COMMIT DROP AS"
-      " WITH best_message AS (SELECT * FROM plan_match pm WHERE pm.attachment_id IS NULL AND pm.rule_index IS NOT "
-      "NULL" +
-      not_kept +
-      "), best_attachment AS (SELECT * FROM plan_match pm WHERE pm.attachment_id IS NOT NULL"
-      " AND pm.rule_index IS NOT NULL" +
-      not_kept +
-      "), message_wins AS (SELECT * FROM best_message bm WHERE NOT EXISTS (SELECT 1 FROM best_attachment ba"
-      "   WHERE ba.message_id = bm.message_id AND ba.priority > bm.priority))"
-      " SELECT rule_index, priority, mailbox_id, message_id, attachment_id, bytes FROM message_wins"
-      " UNION ALL SELECT rule_index, priority, mailbox_id, message_id, attachment_id, bytes FROM best_attachment ba"
-      " WHERE NOT EXISTS (SELECT 1 FROM message_wins mw WHERE mw.message_id = ba.message_id)");
+      fmt::format("INSERT INTO plan_pick SELECT {} FROM plan_match_attachment pm WHERE pm.rule_index IS NOT NULL{}"
+                  " AND NOT EXISTS (SELECT 1 FROM plan_pick w WHERE w.message_id = pm.message_id)",
+                  pick_columns, not_kept("pm")));
   steps.done("resolve");
 
   // Selection towards the target, least disruptive first: in the order (priority DESC, bytes DESC,

@@ -18,19 +18,25 @@ std::string join(const std::vector<std::string>& parts, const char* separator) {
 }
 
 // Folder and mailbox criteria, evaluated once per folder instead of once per row: each becomes a
-// boolean column of the folder table joined as `f` (one hash probe per row for all of them).
+// boolean column of a folder table (FolderFlagsTable) joined as `f` (one hash probe per row for
+// all of them). Its regular expressions are parameters of that table's statement, not the pass's.
 class FolderFlags {
  public:
-  // A column true for folders whose name matches `regex_param`.
-  std::string folder(const std::string& regex_param) { return add(fmt::format("f.name ~ {}", regex_param)); }
-  // A column true for folders of mailboxes whose address matches `regex_param` (case-insensitive).
-  std::string mailbox(const std::string& regex_param) { return add(fmt::format("mb.address ~* {}", regex_param)); }
-  // The derived table: id, name and the flags of every folder.
-  std::string table() const {
-    std::string out = "(SELECT f.id, f.name";
-    for (std::size_t i = 0; i < columns_.size(); ++i) out += fmt::format(", {} AS ff{}", columns_[i], i);
-    // OFFSET 0: computed once per folder, not inlined into the per-row expressions.
-    return out + " FROM folder f JOIN mailbox mb ON mb.id = f.mailbox_id OFFSET 0) f";
+  // A column true for folders whose name matches `regex`.
+  std::string folder(std::string regex) {
+    return add(fmt::format("f.name ~ {}", params_.add(std::move(regex), "text")));
+  }
+  // A column true for folders of mailboxes whose address matches `regex` (case-insensitive).
+  std::string mailbox(std::string regex) {
+    return add(fmt::format("mb.address ~* {}", params_.add(std::move(regex), "text")));
+  }
+  FolderFlagsTable table() const {
+    FolderFlagsTable out;
+    out.select = "SELECT f.id, f.name";
+    for (std::size_t i = 0; i < columns_.size(); ++i) out.select += fmt::format(", {} AS ff{}", columns_[i], i);
+    out.select += " FROM folder f JOIN mailbox mb ON mb.id = f.mailbox_id";
+    out.params = params_.values();
+    return out;
   }
 
  private:
@@ -39,6 +45,7 @@ class FolderFlags {
     return fmt::format("f.ff{}", columns_.size() - 1);
   }
   std::vector<std::string> columns_;
+  SqlParams params_;
 };
 
 // `now() - interval` computed once for the statement (an InitPlan), not once per row.
@@ -53,10 +60,10 @@ std::string hold_sql(const MatchContext& context, SqlParams& params, FolderFlags
   for (const Hold& hold : context.holds) {
     std::vector<std::string> all;
     if (!hold.mailbox.empty()) {
-      all.push_back(flags.mailbox(params.add(glob_to_regex(hold.mailbox, GlobKind::text), "text")));
+      all.push_back(flags.mailbox(glob_to_regex(hold.mailbox, GlobKind::text)));
     }
     if (!hold.folder.empty()) {
-      all.push_back(flags.folder(params.add(glob_to_regex(hold.folder, GlobKind::folder), "text")));
+      all.push_back(flags.folder(glob_to_regex(hold.folder, GlobKind::folder)));
     }
     if (!hold.sender.empty()) {
       all.push_back(
@@ -127,10 +134,10 @@ std::vector<std::string> criteria_sql(const Rule& rule, const MatchContext& cont
     where.push_back(fmt::format("{} > {}", date, cutoff(params, rule.newer_than->to_sql_interval())));
   }
   if (!rule.folders.empty()) {
-    where.push_back(flags.folder(params.add(globs_to_regex(rule.folders, GlobKind::folder), "text")));
+    where.push_back(flags.folder(globs_to_regex(rule.folders, GlobKind::folder)));
   }
   if (!rule.exclude_folders.empty()) {
-    where.push_back("NOT " + flags.folder(params.add(globs_to_regex(rule.exclude_folders, GlobKind::folder), "text")));
+    where.push_back("NOT " + flags.folder(globs_to_regex(rule.exclude_folders, GlobKind::folder)));
   }
   if (!rule.senders.empty()) {
     where.push_back(
@@ -144,11 +151,11 @@ std::vector<std::string> criteria_sql(const Rule& rule, const MatchContext& cont
     where.push_back(fmt::format("f.name <> {}", archive_destination_sql(params.add(folder_template, "text"), date)));
     std::string root = archive_root(folder_template);
     if (!root.empty()) {
-      where.push_back("NOT " + flags.folder(params.add(glob_to_regex(root + "/**", GlobKind::folder), "text")));
+      where.push_back("NOT " + flags.folder(glob_to_regex(root + "/**", GlobKind::folder)));
     }
   }
-  // Last: the costliest test (a probe of a hash of up to millions of hashes).
-  if (rule.duplicates_only) where.push_back("a.sha256 IN (SELECT sha256 FROM plan_duplicate)");
+  // The duplicates table is joined to the attachments (match_pass_sql) as `d`.
+  if (rule.duplicates_only) where.push_back("d.sha256 IS NOT NULL");
   if (where.empty()) where.push_back("true");
   return where;
 }
@@ -184,7 +191,7 @@ std::string bytes_sql(const Rule& rule, const config::PolicyConfig& policy) {
 }  // namespace
 
 std::string match_pass_sql(const std::vector<Rule>& rules, const MatchPass& pass, const MatchContext& context,
-                           SqlParams& params) {
+                           SqlParams& params, FolderFlagsTable& folders) {
   const config::PolicyConfig& policy = *context.policy;
   // Rules in the order they win: highest priority first, ties to the one listed first.
   std::vector<std::size_t> order = pass.rules;
@@ -198,8 +205,7 @@ std::string match_pass_sql(const std::vector<Rule>& rules, const MatchPass& pass
   }
   FolderFlags flags;
   // mailprune's own quarantine is never a rule's to take.
-  where.push_back("NOT " +
-                  flags.folder(params.add(glob_to_regex(policy.quarantine_folder + "/**", GlobKind::folder), "text")));
+  where.push_back("NOT " + flags.folder(glob_to_regex(policy.quarantine_folder + "/**", GlobKind::folder)));
   if (pass.detach) {
     // A size bound every rule shares lets the scan start from attachment_size_idx.
     std::optional<std::int64_t> floor;
@@ -234,6 +240,14 @@ std::string match_pass_sql(const std::vector<Rule>& rules, const MatchPass& pass
     counts.push_back(fmt::format("x.c{}::int", i));
   }
   std::string protection = protection_sql(pass.detach, context, params, flags);
+  folders = flags.table();
+  bool duplicates = false;
+  for (std::size_t i : order) duplicates = duplicates || rules[i].duplicates_only;
+  std::string from = pass.detach ? "attachment a JOIN message m ON m.id = a.message_id" : "message m";
+  // One row per hash in that table: the join adds no rows.
+  if (pass.detach && duplicates)
+    from += fmt::format(" LEFT JOIN {} d ON d.sha256 = a.sha256", context.duplicates_table);
+  from += fmt::format(" JOIN {} f ON f.id = m.folder_id", context.folder_table);
   std::string skip_retention = skip_retained.empty() ? "NULL::int" : "CASE " + join(skip_retained, " ") + " END";
 
   std::string inner = fmt::format(
@@ -241,11 +255,8 @@ std::string match_pass_sql(const std::vector<Rule>& rules, const MatchPass& pass
       " {protection} AS protection, {columns} FROM {from} WHERE {where} AND ({any}) OFFSET 0",
       fmt::arg("attachment", pass.detach ? "a.id" : "NULL::bigint"),
       fmt::arg("a_size", pass.detach ? "a.size" : "NULL::bigint"), fmt::arg("protection", protection),
-      fmt::arg("columns", join(columns, ", ")),
-      fmt::arg("from", fmt::format("{} JOIN {} ON f.id = m.folder_id",
-                                   pass.detach ? "attachment a JOIN message m ON m.id = a.message_id" : "message m",
-                                   flags.table())),
-      fmt::arg("where", join(where, " AND ")), fmt::arg("any", join(any, " OR ")));
+      fmt::arg("columns", join(columns, ", ")), fmt::arg("from", from), fmt::arg("where", join(where, " AND ")),
+      fmt::arg("any", join(any, " OR ")));
   std::string decided = fmt::format(
       "SELECT x.*, CASE WHEN x.protection IS NULL THEN CASE {best} END END AS rule_index,"
       " CASE WHEN x.protection IS NOT NULL THEN CASE {skip_any} END ELSE {skip_retention} END AS skip_rule_index"

@@ -16,10 +16,11 @@
 // signed, encrypted, calendar, tnef (each unless its protect_* is false), retention (per rule).
 // Globs become regular expressions (policy/glob.hpp) passed as bind parameters. Folder and
 // mailbox criteria (rule folders, holds, the quarantine, the archive tree) are evaluated once per
-// folder, as boolean columns of the folder table joined to each message (one hash probe per row
-// for all of them); date cut-offs are computed once per statement; duplicates are one probe of
-// the hashed plan_duplicate. The per-row expressions are computed once per row behind an OFFSET 0
-// fence, whatever the number of rules.
+// folder, as boolean columns of a folder table the planner writes first (FolderFlagsTable) and
+// each message joins (one hash probe per row for all of them); date cut-offs are computed once per
+// statement; duplicates are a join to the table of duplicated hashes. The statement only reads
+// ordinary tables, so PostgreSQL can run it with parallel workers (they cannot read TEMP tables). The per-row
+// expressions are computed once per row behind an OFFSET 0 fence, whatever the number of rules.
 #pragma once
 
 #include <string>
@@ -33,9 +34,10 @@ namespace mailprune::policy {
 
 struct MatchContext {
   const config::PolicyConfig* policy = nullptr;
-  std::string scope_ids;          // int[] literal of the mailboxes in scope; "" for every mailbox
-  std::vector<Hold> holds;        // the hold registry
-  bool duplicates_table = false;  // plan_duplicate(sha256) exists (some rule is duplicates_only)
+  std::string scope_ids;         // int[] literal of the mailboxes in scope; "" for every mailbox
+  std::vector<Hold> holds;       // the hold registry
+  std::string duplicates_table;  // a table of sha256 seen more than once ("" when no rule is duplicates_only)
+  std::string folder_table;      // the name under which the pass reads its FolderFlagsTable
 };
 
 // The rules of one pass: indexes into the campaign's rule list (all detach, or all archive/delete).
@@ -44,10 +46,17 @@ struct MatchPass {
   std::vector<std::size_t> rules;
 };
 
+// Every folder with the boolean columns a pass tests (ff0, ff1, ...): `select` and its own
+// parameters. The planner writes it to context.folder_table before running the pass.
+struct FolderFlagsTable {
+  std::string select;
+  std::vector<std::string> params;
+};
+
 // The SELECT of one pass over `rules` (the campaign's, by index); its parameters are appended to
-// `params`. `pass.rules` must not be empty.
+// `params`, and the folder table it reads is returned in `folders`. `pass.rules` must not be empty.
 std::string match_pass_sql(const std::vector<config::Rule>& rules, const MatchPass& pass, const MatchContext& context,
-                           SqlParams& params);
+                           SqlParams& params, FolderFlagsTable& folders);
 
 // The destination folder of an archive rule for a message dated `date_sql` (an SQL expression),
 // with {year} and {month} replaced (UTC; a message without a date takes the current ones).

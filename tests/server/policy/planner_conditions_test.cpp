@@ -126,5 +126,26 @@ TEST_F(Conditions, DuplicatesOnlyWithinTheCampaignScope) {
   EXPECT_THROW(take("action = \"detach\"\nduplicates_only = true", unknown), policy::PlanError);
 }
 
+// One pass holds both rules: the duplicates rule joins the table of duplicated hashes, and an
+// attachment without a duplicate (or without a hash) still falls to the other rule.
+TEST_F(Conditions, DuplicatesRuleBesideAnotherDetachRuleInOnePass) {
+  auto outcome = plan("mixed",
+                      "[[rule]]\nname = \"dup\"\naction = \"detach\"\npriority = 10\nduplicates_only = true\n"
+                      "[[rule]]\nname = \"zip\"\naction = \"detach\"\npriority = 5\nfile_names = [\"*.zip\"]\n"
+                      "[[rule]]\nname = \"pdf\"\naction = \"detach\"\npriority = 1\nfile_names = [\"*.pdf\"]\n");
+  std::map<std::string, std::string> rules;
+  for (const auto& [name, p] : outcome.proposals) {
+    if (name.ends_with(".zip") || name.ends_with(".PDF")) rules[name] = p.rule;
+  }
+  EXPECT_EQ(rules, (std::map<std::string, std::string>{{"Report.PDF", "pdf"},
+                                                       {"cross-alice.zip", "dup"},
+                                                       {"cross-bob.zip", "dup"},
+                                                       {"dup-1.zip", "dup"},
+                                                       {"dup-2.zip", "dup"},
+                                                       {"unique.zip", "zip"}}));
+  // The planner's work tables (duplicates, folder flags) are gone once it has committed.
+  EXPECT_EQ(scalar("SELECT count(*) FROM pg_class WHERE relname ~ '^plan_(duplicate|folder)_'"), 0);
+}
+
 }  // namespace
 }  // namespace mailprune::test
