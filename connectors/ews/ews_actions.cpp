@@ -232,6 +232,35 @@ void EwsActions::delete_attachments(ItemId& current, const std::vector<std::stri
   }
 }
 
+connector::DetachResult EwsActions::swap_attachments(const connector::MessageRef& message,
+                                                     const connector::StepHook& on_step, ItemId current,
+                                                     const std::vector<NewFileAttachment>& to_create,
+                                                     std::string_view what, const VerifyCreated& verify,
+                                                     const std::vector<std::string>& to_delete) {
+  connector::DetachResult result;
+  result.message = message;
+  std::vector<std::string> created;
+  if (!to_create.empty()) {
+    auto answer = create_attachments(current, to_create, what);
+    if (const auto* outcome = std::get_if<Outcome>(&answer)) {
+      result.outcome = *outcome;  // attachments created before stay: a retry of this action finds them
+      return result;
+    }
+    created = std::move(std::get<std::vector<std::string>>(answer));
+  }
+  report(on_step, ActionStep::uploaded, with_id(message, current));
+  if (const std::optional<Outcome> stop = verify(current, created)) {
+    result.outcome = *stop;
+    return result;
+  }
+  report(on_step, ActionStep::verified, with_id(message, current));
+  if (!to_delete.empty()) delete_attachments(current, to_delete);
+  report(on_step, ActionStep::original_removed, with_id(message, current));
+  result.outcome = Outcome::done;
+  result.message = with_id(message, current);
+  return result;
+}
+
 connector::DetachResult EwsActions::detach(const connector::FolderState& folder,
                                            const connector::DetachRequest& request) {
   connector::DetachResult result;
@@ -274,24 +303,11 @@ connector::DetachResult EwsActions::detach(const connector::FolderState& folder,
     if (has_original) originals.push_back(detachment.section);
   }
 
-  ItemId current = item->id;
-  std::vector<std::string> created;
-  if (!notices.empty()) {
-    auto answer = create_attachments(current, notices, "notice");
-    if (const auto* outcome = std::get_if<Outcome>(&answer)) {
-      result.outcome = *outcome;  // notices created before stay: a retry of this action finds them
-      return result;
-    }
-    created = std::move(std::get<std::vector<std::string>>(answer));
-  }
-  report(request.on_step, ActionStep::uploaded, with_id(request.message, current));
-  if (!created.empty()) {
-    // Verified: the item lists every new notice (notices found by reading them needed no check).
+  // Verified: the item lists every new notice (notices found by reading them needed no check).
+  const auto verify = [&](ItemId& current, const std::vector<std::string>& created) -> std::optional<Outcome> {
+    if (created.empty()) return std::nullopt;
     const std::optional<Item> check = fetch_item(request.message.item_id, {"item:Attachments"});
-    if (!check) {
-      result.outcome = Outcome::not_found;
-      return result;
-    }
+    if (!check) return Outcome::not_found;
     for (const std::string& id : created) {
       const bool listed = std::any_of(check->attachments.begin(), check->attachments.end(),
                                       [&](const Attachment& attachment) { return attachment.id == id; });
@@ -300,13 +316,9 @@ connector::DetachResult EwsActions::detach(const connector::FolderState& folder,
       }
     }
     current = check->id;
-  }
-  report(request.on_step, ActionStep::verified, with_id(request.message, current));
-  if (!originals.empty()) delete_attachments(current, originals);
-  report(request.on_step, ActionStep::original_removed, with_id(request.message, current));
-  result.outcome = Outcome::done;
-  result.message = with_id(request.message, current);
-  return result;
+    return std::nullopt;
+  };
+  return swap_attachments(request.message, request.on_step, item->id, notices, "notice", verify, originals);
 }
 
 std::map<std::string, EwsActions::NoticeAt> EwsActions::notices_of(const connector::FolderState& folder,

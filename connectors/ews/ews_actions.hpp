@@ -63,6 +63,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -143,6 +144,19 @@ class EwsActions final : public connector::MailboxActions {
   void delete_attachments(ItemId& current, const std::vector<std::string>& attachment_ids);
   std::variant<std::vector<std::string>, connector::Outcome> create_attachments(
       ItemId& current, const std::vector<NewFileAttachment>& attachments, std::string_view what);
+  // The steps detach and reattach share once they know what to change on the item `current`:
+  // create_attachments(`to_create`, `what`) -> on_step(uploaded); `verify`, given the item's id
+  // (to move on when it reads the item again) and the new AttachmentIds -> on_step(verified);
+  // delete_attachments(`to_delete`) -> on_step(original_removed). Nothing is created or deleted
+  // for an empty list. Each step is reported with the item's ChangeKey at that point. Returns done
+  // with the item's last id, or the outcome that stopped it (a refused CreateAttachment, or the one
+  // `verify` returned; `message` unchanged then). Throws what the three steps throw.
+  using VerifyCreated =
+      std::function<std::optional<connector::Outcome>(ItemId& current, const std::vector<std::string>& created)>;
+  connector::DetachResult swap_attachments(const connector::MessageRef& message, const connector::StepHook& on_step,
+                                           ItemId current, const std::vector<NewFileAttachment>& to_create,
+                                           std::string_view what, const VerifyCreated& verify,
+                                           const std::vector<std::string>& to_delete);
 
   EwsMailboxSession& session_;
   std::map<std::string, std::string> moved_message_ids_;  // action id -> InternetMessageId

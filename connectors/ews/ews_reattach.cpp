@@ -96,32 +96,17 @@ connector::DetachResult EwsActions::reattach(const connector::FolderState& folde
     if (plan.notice) notice_ids.push_back(plan.notice->attachment_id);
   }
 
-  ItemId current = item->id;
-  std::vector<std::string> created;
-  if (!originals.empty()) {
-    auto answer = create_attachments(current, originals, "original");
-    if (const auto* outcome = std::get_if<Outcome>(&answer)) {
-      result.outcome = *outcome;  // copies created before stay: a retry of this undo recognises them
-      return result;
-    }
-    created = std::move(std::get<std::vector<std::string>>(answer));
-  }
-  report(request.on_step, ActionStep::uploaded, with_id(request.message, current));
-
   // Verified: every new attachment holds exactly the archived bytes before a notice goes.
-  for (std::size_t i = 0; i < created.size(); ++i) {
-    if (!has_content(folder, request.message, created[i], created_for[i]->content)) {
-      throw ConnectorError(ConnectorError::Kind::protocol,
-                           "CreateAttachment: " + created_for[i]->file_name + " reads back different content");
+  const auto verify = [&](ItemId&, const std::vector<std::string>& created) -> std::optional<Outcome> {
+    for (std::size_t i = 0; i < created.size(); ++i) {
+      if (!has_content(folder, request.message, created[i], created_for[i]->content)) {
+        throw ConnectorError(ConnectorError::Kind::protocol,
+                             "CreateAttachment: " + created_for[i]->file_name + " reads back different content");
+      }
     }
-  }
-  report(request.on_step, ActionStep::verified, with_id(request.message, current));
-
-  if (!notice_ids.empty()) delete_attachments(current, notice_ids);
-  report(request.on_step, ActionStep::original_removed, with_id(request.message, current));
-  result.outcome = Outcome::done;
-  result.message = with_id(request.message, current);
-  return result;
+    return std::nullopt;
+  };
+  return swap_attachments(request.message, request.on_step, item->id, originals, "original", verify, notice_ids);
 }
 
 }  // namespace mailprune::ews

@@ -4,35 +4,13 @@
 #include <cstdio>
 
 #include "imap/lexer.hpp"
+#include "interface/civil_date.hpp"
 
 namespace mailprune::imap {
 namespace {
 
 constexpr std::array<std::string_view, 12> months = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-// Howard Hinnant's days_from_civil.
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2 ? 1 : 0;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2 ? 1 : 0;
-}
 
 std::optional<unsigned> digits(std::string_view text) {
   if (text.empty()) return std::nullopt;
@@ -73,8 +51,9 @@ std::optional<std::int64_t> parse_internal_date(std::string_view text) {
   }
   const std::int64_t zone =
       (text[18] == '-' ? -1 : 1) * (static_cast<std::int64_t>(*zone_hours) * 60 + *zone_minutes) * 60;
-  const std::int64_t local = days_from_civil(*year, month, *day) * 86400 + static_cast<std::int64_t>(*hour) * 3600 +
-                             static_cast<std::int64_t>(*minute) * 60 + *second;
+  const std::int64_t local = connector::days_from_civil(*year, month, *day) * 86400 +
+                             static_cast<std::int64_t>(*hour) * 3600 + static_cast<std::int64_t>(*minute) * 60 +
+                             *second;
   return local - zone;
 }
 
@@ -89,7 +68,7 @@ std::string format_internal_date(std::int64_t unix_seconds, int offset_minutes) 
   std::int64_t year = 0;
   unsigned month = 0;
   unsigned day = 0;
-  civil_from_days(days, year, month, day);
+  connector::civil_from_days(days, year, month, day);
   const int zone = offset_minutes < 0 ? -offset_minutes : offset_minutes;
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%02u-%s-%04lld %02lld:%02lld:%02lld %c%02d%02d", day, months[month - 1].data(),

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "imap/mutf7.hpp"
+#include "interface/civil_date.hpp"
 #include "mime/attachments.hpp"
 #include "mime/charset.hpp"
 #include "mime/header_decode.hpp"
@@ -111,16 +112,6 @@ std::optional<int> month_of(std::string_view word) {
   return std::nullopt;
 }
 
-// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 std::optional<int> zone_minutes(std::string_view zone) {
   if ((zone.front() == '+' || zone.front() == '-') && zone.size() == 5) {
     auto hhmm = number(zone.substr(1));
@@ -184,7 +175,8 @@ std::optional<std::int64_t> parse_rfc5322_date(std::string_view text) {
   }
   int zone = 0;
   if (i < w.size() && !w[i].empty()) zone = zone_minutes(w[i]).value_or(0);
-  const std::int64_t days = days_from_civil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day));
+  const std::int64_t days =
+      connector::days_from_civil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day));
   return days * 86400 + hour * 3600 + minute * 60 + second - static_cast<std::int64_t>(zone) * 60;
 }
 

@@ -16,21 +16,6 @@ report::ReportFilter filter_of(const http::Request& request) {
   return filter;
 }
 
-nlohmann::json value_json(const report::Value& value) {
-  switch (value.type) {
-    case report::Value::Type::text:
-      return value.text;
-    case report::Value::Type::integer:
-    case report::Value::Type::bytes:
-      return value.number;
-    case report::Value::Type::boolean:
-      return value.number != 0;
-    case report::Value::Type::null:
-      break;
-  }
-  return nullptr;
-}
-
 template <class Query>
 http::Response table_report(const ApiContext& api, const http::Request& request, Query query) {
   return api.run(request, auth::Role::viewer, [&](ApiContext::Call& call) {
@@ -41,14 +26,7 @@ http::Response table_report(const ApiContext& api, const http::Request& request,
     } catch (const report::ReportFilterError& e) {
       throw ApiError(400, "invalid", e.what());
     }
-    nlohmann::json items = nlohmann::json::array();
-    for (const auto& row : table.rows) {
-      nlohmann::json item = nlohmann::json::object();
-      for (std::size_t i = 0; i < table.columns.size() && i < row.size(); ++i)
-        item[table.columns[i]] = value_json(row[i]);
-      items.push_back(std::move(item));
-    }
-    return json_answer(200, {{"items", items}});
+    return json_answer(200, {{"items", report::table_json(table)}});
   });
 }
 
@@ -62,15 +40,7 @@ http::Response report_summary(const ApiContext& api, const http::Request& reques
     } catch (const report::ReportFilterError& e) {
       throw ApiError(400, "invalid", e.what());
     }
-    return json_answer(200, {{"mailboxes", s.mailboxes},
-                             {"folders", s.folders},
-                             {"messages", s.messages},
-                             {"message_bytes", s.message_bytes},
-                             {"attachments", s.attachments},
-                             {"attachment_bytes", s.attachment_bytes},
-                             {"duplicate_groups", s.duplicate_groups},
-                             {"duplicate_attachments", s.duplicate_attachments},
-                             {"reclaimable_bytes", s.reclaimable_bytes}});
+    return json_answer(200, report::summary_json(s));
   });
 }
 
@@ -94,25 +64,7 @@ http::Response report_duplicates(const ApiContext& api, const http::Request& req
     } catch (const report::ReportFilterError& e) {
       throw ApiError(400, "invalid", e.what());
     }
-    nlohmann::json items = nlohmann::json::array();
-    for (const auto& g : groups) {
-      nlohmann::json copies = nlohmann::json::array();
-      for (const auto& c : g.copies) {
-        copies.push_back({{"source", c.source},
-                          {"mailbox", c.mailbox},
-                          {"folder", c.folder},
-                          {"section", c.section},
-                          {"name", c.name},
-                          {"item_id", c.item_id},
-                          {"uid", c.uid ? nlohmann::json(*c.uid) : nlohmann::json(nullptr)}});
-      }
-      items.push_back({{"sha256", g.sha256},
-                       {"size", g.size},
-                       {"count", g.count},
-                       {"reclaimable_bytes", g.reclaimable_bytes},
-                       {"copies", copies}});
-    }
-    return json_answer(200, {{"items", items}});
+    return json_answer(200, {{"items", report::duplicates_json(groups, report::MissingItemId::empty_string)}});
   });
 }
 

@@ -240,6 +240,15 @@ void work_on_mailbox(const EngineContext& context, const RunOptions& options, co
       std::lock_guard lock(state.mutex);
       ++state.summary.actions;
     }
+    // An action given up: its failure journaled and counted.
+    const auto give_up = [&](const std::string& reason) {
+      handler->record_failure(db, action, reason);
+      detail::ActionOutcome outcome;
+      outcome.step = Step::failed;
+      outcome.reason = reason;
+      count(state, outcome, observer);
+      spdlog::error("mailbox {}: action {} failed: {}", mailbox.address, id, reason);
+    };
     for (int attempt = 1;; ++attempt) {
       try {
         count(state, handler->handle(db, open, action), observer);
@@ -257,22 +266,10 @@ void work_on_mailbox(const EngineContext& context, const RunOptions& options, co
           action = handler->take(db, id);  // the journal may have moved on (steps recorded by the hook)
           continue;
         }
-        const std::string reason = fmt::format("{} (attempt {})", e.what(), attempt);
-        handler->record_failure(db, action, reason);
-        detail::ActionOutcome outcome;
-        outcome.step = Step::failed;
-        outcome.reason = reason;
-        count(state, outcome, observer);
-        spdlog::error("mailbox {}: action {} failed: {}", mailbox.address, id, reason);
+        give_up(fmt::format("{} (attempt {})", e.what(), attempt));
         break;
       } catch (const archive::ArchiveError& e) {
-        const std::string reason = std::string("archive store: ") + e.what();
-        handler->record_failure(db, action, reason);
-        detail::ActionOutcome outcome;
-        outcome.step = Step::failed;
-        outcome.reason = reason;
-        count(state, outcome, observer);
-        spdlog::error("mailbox {}: action {} failed: {}", mailbox.address, id, reason);
+        give_up(std::string("archive store: ") + e.what());
         break;
       }
     }

@@ -40,21 +40,28 @@ constexpr const char* kActionColumns =
     "a.reason, a.failed_step, a.new_folder_name, a.new_uidvalidity, a.new_uid, a.new_item_id, a.new_change_key, "
     "a.bytes_estimated, a.attempts, extract(epoch FROM a.done_at)::bigint, extract(epoch FROM a.purge_after)::bigint";
 
+// Reads the 11 columns from `first` on that say what an action does to which message: kind,
+// mailbox_id, folder_name, uidvalidity, uid, item_id, change_key, internet_message_id, message
+// date (epoch seconds), message_size, target_folder (the order of the `action` table).
+void read_message_columns(const pqxx::row& row, pqxx::row::size_type first, Action& a) {
+  a.kind = row[first].as<std::string>();
+  a.mailbox_id = row[first + 1].as<int>();
+  a.original.folder = row[first + 2].as<std::string>();
+  a.original.uidvalidity = optional_of<std::uint64_t>(row[first + 3]);
+  a.original.ref.uid = optional_of<std::uint64_t>(row[first + 4]).value_or(0);
+  a.original.ref.item_id = text_of(row[first + 5]);
+  a.original.ref.change_key = text_of(row[first + 6]);
+  a.original.ref.message_id = text_of(row[first + 7]);
+  a.message_date = optional_of<std::int64_t>(row[first + 8]);
+  a.message_size = row[first + 9].as<std::uint64_t>();
+  a.target_folder = text_of(row[first + 10]);
+}
+
 Action action_from(const pqxx::row& row) {
   Action a;
   a.id = row[0].as<std::int64_t>();
   a.campaign_id = row[1].as<int>();
-  a.kind = row[2].as<std::string>();
-  a.mailbox_id = row[3].as<int>();
-  a.original.folder = row[4].as<std::string>();
-  a.original.uidvalidity = optional_of<std::uint64_t>(row[5]);
-  a.original.ref.uid = optional_of<std::uint64_t>(row[6]).value_or(0);
-  a.original.ref.item_id = text_of(row[7]);
-  a.original.ref.change_key = text_of(row[8]);
-  a.original.ref.message_id = text_of(row[9]);
-  a.message_date = optional_of<std::int64_t>(row[10]);
-  a.message_size = row[11].as<std::uint64_t>();
-  a.target_folder = text_of(row[12]);
+  read_message_columns(row, 2, a);
   a.step = parse_step(row[13].as<std::string>()).value_or(Step::planned);
   a.reason = text_of(row[14]);
   a.failed_step = text_of(row[15]);
@@ -307,17 +314,7 @@ std::vector<Action> preview_approved(pqxx::connection& connection, int campaign_
                kGroupedTodo + ") g ORDER BY mailbox_id, folder_name, uid, item_id, kind")) {
     Action a;
     a.campaign_id = campaign_id;
-    a.kind = row[0].as<std::string>();
-    a.mailbox_id = row[1].as<int>();
-    a.original.folder = row[2].as<std::string>();
-    a.original.uidvalidity = optional_of<std::uint64_t>(row[3]);
-    a.original.ref.uid = optional_of<std::uint64_t>(row[4]).value_or(0);
-    a.original.ref.item_id = text_of(row[5]);
-    a.original.ref.change_key = text_of(row[6]);
-    a.original.ref.message_id = text_of(row[7]);
-    a.message_date = optional_of<std::int64_t>(row[8]);
-    a.message_size = row[9].as<std::uint64_t>();
-    a.target_folder = text_of(row[10]);
+    read_message_columns(row, 0, a);
     a.bytes_estimated = row[11].as<std::uint64_t>();
     a.step = row[12].as<bool>() ? Step::skipped : Step::approved;
     if (a.step == Step::skipped) a.reason = "superseded";

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cstdio>
-
 #include "inventory/progress.hpp"
 
 namespace mailprune::apply {
@@ -21,17 +19,10 @@ const char* done_word(Mode mode) {
   return "done";
 }
 
-std::string seconds_text(std::chrono::milliseconds elapsed) {
-  if (elapsed < std::chrono::minutes(1)) return fmt::format("{:.1f}s", static_cast<double>(elapsed.count()) / 1000.0);
-  const auto s = std::chrono::duration_cast<std::chrono::seconds>(elapsed).count();
-  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
-  return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
-}
-
 }  // namespace
 
 RunProgress::RunProgress(bool draw, Mode mode, std::chrono::milliseconds interval)
-    : draw_(draw), mode_(mode), interval_(interval) {}
+    : line_(draw, interval), mode_(mode) {}
 
 RunProgress::~RunProgress() {
   finish();
@@ -71,29 +62,16 @@ std::string RunProgress::status_line() {
 }
 
 void RunProgress::maybe_draw(bool force) {
-  if (!draw_) return;
-  std::unique_lock lock(draw_mutex_, std::try_to_lock);
-  if (!lock.owns_lock()) return;
-  const auto now = std::chrono::steady_clock::now();
-  if (!force && drawn_ && now - last_draw_ < interval_) return;
-  last_draw_ = now;
-  drawn_ = true;
-  std::fprintf(stderr, "\r\033[K%s", status_line().c_str());
-  std::fflush(stderr);
+  line_.maybe_draw(force, [this] { return status_line(); });
 }
 
 void RunProgress::finish() {
-  std::lock_guard lock(draw_mutex_);
-  if (draw_ && drawn_) {
-    std::fprintf(stderr, "\r\033[K");
-    std::fflush(stderr);
-    drawn_ = false;
-  }
+  line_.erase();
 }
 
 std::string summary_line(const RunSummary& s) {
   const char* name = s.mode == Mode::apply ? "apply" : s.mode == Mode::undo ? "undo" : "purge";
-  const std::string elapsed = seconds_text(s.elapsed);
+  const std::string elapsed = inventory::elapsed_text(s.elapsed);
   std::string skipped = fmt::format("{} skipped", s.skipped);
   if (!s.skipped_by_reason.empty()) {
     std::string reasons;

@@ -9,10 +9,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <string>
 
 #include "apply/engine.hpp"
+#include "inventory/status_line.hpp"
 
 namespace mailprune::apply {
 
@@ -33,9 +33,8 @@ class RunProgress : public RunObserver {
  private:
   void maybe_draw(bool force);
 
-  const bool draw_;
+  inventory::StatusLine line_;
   const Mode mode_;
-  const std::chrono::milliseconds interval_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::atomic<std::size_t> mailboxes_total_{0};
   std::atomic<std::size_t> mailboxes_done_{0};
@@ -44,9 +43,6 @@ class RunProgress : public RunObserver {
   std::atomic<std::size_t> skipped_{0};
   std::atomic<std::size_t> failed_{0};
   std::atomic<std::uint64_t> bytes_{0};
-  std::mutex draw_mutex_;
-  std::chrono::steady_clock::time_point last_draw_{};
-  bool drawn_ = false;
 };
 
 }  // namespace mailprune::apply

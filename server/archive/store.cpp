@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "platform/file_descriptor.hpp"
+
 namespace mailprune::archive {
 namespace {
 
@@ -24,19 +26,12 @@ constexpr auto kLeftoverAge = std::chrono::hours(1);
   throw ArchiveError(ArchiveError::Kind::io, fmt::format("{}: {}", what, std::strerror(error)));
 }
 
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
+using platform::UniqueFd;
 
 void fsync_directory(const fs::path& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.fd < 0 || ::fsync(fd.fd) != 0) fail_io(fmt::format("cannot sync folder {}", dir.string()), errno);
+  if (const int error = platform::fsync_directory(dir.string()); error != 0) {
+    fail_io(fmt::format("cannot sync folder {}", dir.string()), error);
+  }
 }
 
 // mkdir 0700; a folder created here is made durable in its parent.
@@ -143,13 +138,13 @@ std::optional<std::uint64_t> ArchiveStore::size(const Sha256& sha256) const {
 
 ObjectState ArchiveStore::verify(const Sha256& sha256) const {
   fs::path path = object_path(sha256);
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.fd < 0) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
     if (errno == ENOENT) return ObjectState::missing;
     fail_io(fmt::format("cannot open {}", path.string()), errno);
   }
   try {
-    return digest_of(fd.fd, path.string()).sha256 == sha256 ? ObjectState::ok : ObjectState::corrupt;
+    return digest_of(fd.get(), path.string()).sha256 == sha256 ? ObjectState::ok : ObjectState::corrupt;
   } catch (const ArchiveError& e) {
     if (e.kind() == ArchiveError::Kind::corrupt) return ObjectState::corrupt;
     throw;
@@ -158,8 +153,8 @@ ObjectState ArchiveStore::verify(const Sha256& sha256) const {
 
 bool ArchiveStore::read(const Sha256& sha256, const ByteSink& sink) const {
   fs::path path = object_path(sha256);
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.fd < 0) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
     if (errno == ENOENT) {
       throw ArchiveError(ArchiveError::Kind::not_found, fmt::format("no archived object {}", to_hex(sha256)));
     }
@@ -168,10 +163,10 @@ bool ArchiveStore::read(const Sha256& sha256, const ByteSink& sink) const {
   Sha256Hasher hasher;
   std::vector<char> held(kChunkSize);
   std::vector<char> next(kChunkSize);
-  ssize_t held_size = read_some(fd.fd, held);
+  ssize_t held_size = read_some(fd.get(), held);
   while (held_size > 0) {
     hasher.update(std::string_view(held.data(), static_cast<std::size_t>(held_size)));
-    ssize_t next_size = read_some(fd.fd, next);
+    ssize_t next_size = read_some(fd.get(), next);
     if (next_size < 0) {
       throw ArchiveError(ArchiveError::Kind::corrupt,
                          fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));

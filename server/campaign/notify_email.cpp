@@ -145,11 +145,7 @@ NotificationContent render_notification_content(pqxx::connection& connection, co
     notification.signature = settings.signature;
     email = notify::render_notification(notification, language);
   }
-  NotificationContent content;
-  content.subject = std::move(email.subject);
-  content.text = std::move(email.text);
-  content.html = std::move(email.html);
-  return content;
+  return email;
 }
 
 SendFunction smtp_notification_sender(pqxx::connection& connection, const config::SmtpConfig& smtp,
@@ -157,20 +153,12 @@ SendFunction smtp_notification_sender(pqxx::connection& connection, const config
   auto sender = std::make_shared<std::unique_ptr<notify::SmtpSender>>();
   return [&connection, smtp, settings, sender](const OutgoingNotification& n) {
     if (!*sender) *sender = std::make_unique<notify::SmtpSender>(smtp);
-    auto content = render_notification_content(connection, n, settings);
-    notify::EmailMessage message;
-    message.from = (*sender)->from();
-    message.reply_to = (*sender)->reply_to();
     notify::Mailbox to;
     to.display_name = n.display_name;
     to.address = n.recipient;
-    message.to.push_back(to);
-    message.subject = content.subject;
-    message.text = content.text;
-    message.html = content.html;
-    message.date = static_cast<std::time_t>(now_of(settings));
-    message.message_id = notify::make_message_id(notify::domain_of(message.from.address));
-    message.extra_headers.emplace_back("X-Mailprune-Campaign", n.campaign_name);
+    const notify::EmailMessage message =
+        notify::campaign_email(render_notification_content(connection, n, settings), (*sender)->from(),
+                               (*sender)->reply_to(), to, static_cast<std::time_t>(now_of(settings)), n.campaign_name);
     auto result = (*sender)->send({n.recipient}, notify::build_message(message));
     SendOutcome outcome;
     outcome.ok = result.ok();

@@ -24,6 +24,7 @@
 
 #include "campaign/notification_queue.hpp"
 #include "config/config.hpp"
+#include "notify/email_message.hpp"
 #include "security/keys.hpp"
 
 namespace mailprune::campaign {
@@ -50,11 +51,7 @@ SendFunction smtp_notification_sender(pqxx::connection& connection, const config
 // The rendered e-mail for one notification (what smtp_notification_sender sends): subject, text
 // and HTML. Throws std::runtime_error when the campaign has no deadline (e-mails state it) or the
 // agent has nothing proposed.
-struct NotificationContent {
-  std::string subject;
-  std::string text;
-  std::string html;
-};
+using NotificationContent = notify::RenderedEmail;
 NotificationContent render_notification_content(pqxx::connection& connection, const OutgoingNotification& n,
                                                 const EmailSettings& settings);
 

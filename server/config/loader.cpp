@@ -339,6 +339,8 @@ Config read_root(const toml::table& root, const std::string& file, std::vector<C
   return config;
 }
 
+}  // namespace
+
 std::string toml_quote(const std::string& value) {
   std::string out = "\"";
   for (char c : value) {
@@ -354,7 +356,11 @@ std::string toml_quote(const std::string& value) {
   return out + "\"";
 }
 
-}  // namespace
+std::string toml_list(const std::vector<std::string>& values) {
+  std::string out = "[";
+  for (const auto& value : values) out += (out.size() > 1 ? ", " : "") + toml_quote(value);
+  return out + "]";
+}
 
 std::string default_data_dir() {
   if (::geteuid() == 0) return "/var/lib/mailprune";
@@ -456,9 +462,7 @@ std::string render_effective_config(const Config& config) {
   out += fmt::format("postgres_bindir = {}\n", toml_quote(config.database.postgres_bindir));
   out += fmt::format("embedded_account = {}\n", toml_quote(config.database.embedded_account));
   out += "\n[server]\n";
-  std::string listen;
-  for (const auto& address : config.server.listen) listen += (listen.empty() ? "" : ", ") + toml_quote(address);
-  out += fmt::format("listen = [{}]\nthreads = {}\n", listen, config.server.threads);
+  out += fmt::format("listen = {}\nthreads = {}\n", toml_list(config.server.listen), config.server.threads);
   out +=
       fmt::format("tls_cert_file = {}\ntls_key_file = {}{}\n", toml_quote(config.server.tls_cert_file),
                   toml_quote(config.server.tls_key_file), config.server.tls_cert_file.empty() ? "  # plain HTTP" : "");
@@ -470,9 +474,7 @@ std::string render_effective_config(const Config& config) {
   out += fmt::format("max_header_bytes = {}\nmax_body_bytes = {}\nmax_requests_per_connection = {}\n",
                      config.server.max_header_bytes, config.server.max_body_bytes,
                      config.server.max_requests_per_connection);
-  std::string proxies;
-  for (const auto& proxy : config.server.trusted_proxies) proxies += (proxies.empty() ? "" : ", ") + toml_quote(proxy);
-  out += fmt::format("trusted_proxies = [{}]\n", proxies);
+  out += fmt::format("trusted_proxies = {}\n", toml_list(config.server.trusted_proxies));
   out += fmt::format("secure_cookies = {}\n", config.server.secure_cookies ? "true" : "false");
   out += fmt::format("metrics_access = {}\n", toml_quote(config.server.metrics_access));
   out += "\n[archive]\n";
@@ -488,11 +490,7 @@ std::string render_effective_config(const Config& config) {
   }
   out += "\n[progress]\n";
   out += fmt::format("refresh_seconds = {}\n", config.progress.refresh_seconds);
-  std::string ancestors;
-  for (const auto& source : config.progress.frame_ancestors) {
-    ancestors += (ancestors.empty() ? "" : ", ") + toml_quote(source);
-  }
-  out += fmt::format("frame_ancestors = [{}]{}\n", ancestors,
+  out += fmt::format("frame_ancestors = {}{}\n", toml_list(config.progress.frame_ancestors),
                      config.progress.frame_ancestors.empty() ? "  # no page may frame it" : "");
   const SmtpConfig& smtp = config.smtp;
   const char* smtp_tls = smtp.tls == SmtpTls::opportunistic ? "opportunistic"

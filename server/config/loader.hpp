@@ -47,4 +47,11 @@ Config parse_config(const std::string& text, const std::string& display_name);
 // The effective configuration as TOML, every key shown, secrets masked ("***" and their origin).
 std::string render_effective_config(const Config& config);
 
+// Writing TOML values, for render_effective_config() and the renderers of its sections
+// (policy_config.hpp). toml_quote: a TOML basic string, `"` and `\` escaped with a backslash, other
+// control characters as \uXXXX, every other byte (UTF-8 included) as it is. toml_list: an inline
+// array of such strings, `["a", "b"]` (`[]` when empty). Pure functions; safe from any thread.
+std::string toml_quote(const std::string& value);
+std::string toml_list(const std::vector<std::string>& values);
+
 }  // namespace mailprune::config

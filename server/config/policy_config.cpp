@@ -24,27 +24,6 @@ std::string trim(const std::string& text) {
   return text.substr(begin, end - begin + 1);
 }
 
-std::string quote(const std::string& value) {
-  std::string out = "\"";
-  for (char c : value) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-std::string quote_list(const std::vector<std::string>& values) {
-  std::string out = "[";
-  for (const auto& v : values) out += (out.size() > 1 ? ", " : "") + quote(v);
-  return out + "]";
-}
-
 // A size key: an integer (bytes) or a string with a unit.
 std::optional<std::int64_t> read_size(TableReader& reader, std::string_view key) {
   const toml::node* node = reader.node(key);
@@ -381,7 +360,7 @@ std::string render_policy_config(const PolicyConfig& policy) {
   auto flag = [](bool b) { return b ? "true" : "false"; };
   std::string out = "\n[policy]\n";
   out += fmt::format("grace_days = {}\nquarantine_folder = {}\narchive_folder = {}\narchive_frees_space = {}\n",
-                     policy.grace_days, quote(policy.quarantine_folder), quote(policy.archive_folder),
+                     policy.grace_days, toml_quote(policy.quarantine_folder), toml_quote(policy.archive_folder),
                      flag(policy.archive_frees_space));
   out += fmt::format(
       "protect_flagged = {}\nprotect_signed = {}\nprotect_encrypted = {}\nprotect_calendar = {}\nprotect_tnef = {}\n",
@@ -390,13 +369,13 @@ std::string render_policy_config(const PolicyConfig& policy) {
   if (policy.rules.empty()) out += "# no [[rule]]: `mailprune plan` has nothing to propose\n";
   for (const Rule& rule : policy.rules) {
     out += "\n[[rule]]\n";
-    out += fmt::format("name = {}\naction = \"{}\"\napproval = \"{}\"\npriority = {}\n", quote(rule.name),
+    out += fmt::format("name = {}\naction = \"{}\"\napproval = \"{}\"\npriority = {}\n", toml_quote(rule.name),
                        to_string(rule.action), to_string(rule.approval), rule.priority);
     auto size = [&](const char* key, const std::optional<std::int64_t>& value) {
       if (value) out += fmt::format("{} = {}\n", key, *value);
     };
     auto list = [&](const char* key, const std::vector<std::string>& values) {
-      if (!values.empty()) out += fmt::format("{} = {}\n", key, quote_list(values));
+      if (!values.empty()) out += fmt::format("{} = {}\n", key, toml_list(values));
     };
     size("min_attachment_size", rule.min_attachment_size);
     size("max_attachment_size", rule.max_attachment_size);
@@ -412,16 +391,16 @@ std::string render_policy_config(const PolicyConfig& policy) {
     if (rule.seen) out += fmt::format("seen = {}\n", flag(*rule.seen));
     if (rule.is_inline) out += fmt::format("inline = {}\n", flag(*rule.is_inline));
     if (rule.min_retention_years > 0) out += fmt::format("min_retention_years = {}\n", rule.min_retention_years);
-    if (!rule.archive_folder.empty()) out += fmt::format("archive_folder = {}\n", quote(rule.archive_folder));
+    if (!rule.archive_folder.empty()) out += fmt::format("archive_folder = {}\n", toml_quote(rule.archive_folder));
   }
   for (const HoldConfig& hold : policy.holds) {
     out += "\n[[hold]]\n";
-    if (!hold.mailbox.empty()) out += fmt::format("mailbox = {}\n", quote(hold.mailbox));
-    if (!hold.folder.empty()) out += fmt::format("folder = {}\n", quote(hold.folder));
-    if (!hold.sender.empty()) out += fmt::format("sender = {}\n", quote(hold.sender));
-    if (!hold.date_from.empty()) out += fmt::format("date_from = {}\n", quote(hold.date_from));
-    if (!hold.date_to.empty()) out += fmt::format("date_to = {}\n", quote(hold.date_to));
-    out += fmt::format("reason = {}\n", quote(hold.reason));
+    if (!hold.mailbox.empty()) out += fmt::format("mailbox = {}\n", toml_quote(hold.mailbox));
+    if (!hold.folder.empty()) out += fmt::format("folder = {}\n", toml_quote(hold.folder));
+    if (!hold.sender.empty()) out += fmt::format("sender = {}\n", toml_quote(hold.sender));
+    if (!hold.date_from.empty()) out += fmt::format("date_from = {}\n", toml_quote(hold.date_from));
+    if (!hold.date_to.empty()) out += fmt::format("date_to = {}\n", toml_quote(hold.date_to));
+    out += fmt::format("reason = {}\n", toml_quote(hold.reason));
   }
   return out;
 }

@@ -7,26 +7,20 @@
 namespace mailprune::http {
 
 void Router::add(std::string method, std::string path, Handler handler, RouteOptions options) {
-  Route route;
-  route.method = std::move(method);
-  route.path = std::move(path);
-  route.prefix = false;
-  route.handler = std::move(handler);
-  route.options = options;
-  insert(std::move(route));
+  insert(std::move(method), std::move(path), false, std::move(handler), options);
 }
 
 void Router::add_prefix(std::string method, std::string prefix, Handler handler, RouteOptions options) {
-  Route route;
-  route.method = std::move(method);
-  route.path = std::move(prefix);
-  route.prefix = true;
-  route.handler = std::move(handler);
-  route.options = options;
-  insert(std::move(route));
+  insert(std::move(method), std::move(prefix), true, std::move(handler), options);
 }
 
-void Router::insert(Route route) {
+void Router::insert(std::string method, std::string path, bool prefix, Handler handler, RouteOptions options) {
+  Route route;
+  route.method = std::move(method);
+  route.path = std::move(path);
+  route.prefix = prefix;
+  route.handler = std::move(handler);
+  route.options = options;
   if (route.path.empty() || route.path.front() != '/') {
     throw std::invalid_argument("route path must start with '/': " + route.path);
   }

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 
 #include "log/logging.hpp"
 
@@ -19,6 +18,11 @@ std::string human_duration(std::chrono::seconds seconds) {
 }
 
 }  // namespace
+
+std::string elapsed_text(std::chrono::milliseconds elapsed) {
+  if (elapsed < std::chrono::minutes(1)) return fmt::format("{:.1f}s", static_cast<double>(elapsed.count()) / 1000.0);
+  return human_duration(std::chrono::duration_cast<std::chrono::seconds>(elapsed));
+}
 
 std::string human_bytes(std::uint64_t bytes) {
   static const char* const kUnits[] = {"kB", "MB", "GB", "TB", "PB"};
@@ -36,7 +40,7 @@ bool progress_wanted() {
   return ::isatty(STDERR_FILENO) == 1 && !log::json_logging();
 }
 
-CrawlProgress::CrawlProgress(bool draw, std::chrono::milliseconds interval) : draw_(draw), interval_(interval) {}
+CrawlProgress::CrawlProgress(bool draw, std::chrono::milliseconds interval) : line_(draw, interval) {}
 
 CrawlProgress::~CrawlProgress() {
   finish();
@@ -80,24 +84,11 @@ std::string CrawlProgress::status_line() {
 }
 
 void CrawlProgress::maybe_draw(bool force) {
-  if (!draw_) return;
-  std::unique_lock lock(draw_mutex_, std::try_to_lock);
-  if (!lock.owns_lock()) return;  // another thread is drawing right now
-  auto now = std::chrono::steady_clock::now();
-  if (!force && drawn_ && now - last_draw_ < interval_) return;
-  last_draw_ = now;
-  drawn_ = true;
-  std::fprintf(stderr, "\r\033[K%s", status_line().c_str());
-  std::fflush(stderr);
+  line_.maybe_draw(force, [this] { return status_line(); });
 }
 
 void CrawlProgress::finish() {
-  std::lock_guard lock(draw_mutex_);
-  if (draw_ && drawn_) {
-    std::fprintf(stderr, "\r\033[K");
-    std::fflush(stderr);
-    drawn_ = false;
-  }
+  line_.erase();
 }
 
 std::string summary_line(const CrawlSummary& s) {
@@ -105,15 +96,12 @@ std::string summary_line(const CrawlSummary& s) {
   // The split shows what the inventory itself cost apart from duplicate hashing (the benchmark's
   // "inventory traffic" target); tenths of a second under a minute, for short runs.
   const std::uint64_t hashing_received = std::min(s.hashing.bytes_received, s.bytes_received);
-  const std::string elapsed = s.elapsed < std::chrono::minutes(1)
-                                  ? fmt::format("{:.1f}s", static_cast<double>(s.elapsed.count()) / 1000.0)
-                                  : human_duration(std::chrono::duration_cast<std::chrono::seconds>(s.elapsed));
   return fmt::format(
       "crawl: {}/{} mailboxes{}, {} folders, {} messages, {} attachments, {} received (inventory {}, hashing {}), "
       "{} round trips, {} hashed, {} duplicate groups, {} errors, {}",
       s.mailboxes_done, s.mailboxes_total, failed, s.folders, s.messages, s.attachments, human_bytes(s.bytes_received),
       human_bytes(s.bytes_received - hashing_received), human_bytes(hashing_received), s.round_trips,
-      human_bytes(s.bytes_hashed), s.duplicate_groups, s.errors, elapsed);
+      human_bytes(s.bytes_hashed), s.duplicate_groups, s.errors, elapsed_text(s.elapsed));
 }
 
 }  // namespace mailprune::inventory

@@ -10,15 +10,19 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <string>
 
 #include "inventory/crawl.hpp"
+#include "inventory/status_line.hpp"
 
 namespace mailprune::inventory {
 
 // "0 B", "999 B", "12.3 kB", "4.5 MB", "1.2 GB", "3.4 TB" (decimal units).
 std::string human_bytes(std::uint64_t bytes);
+
+// How long a command ran, as its summary line shows it: tenths of a second under a minute
+// ("8.4s"), then "1m12s", then "2h05m".
+std::string elapsed_text(std::chrono::milliseconds elapsed);
 
 // True when standard error is a terminal and logging is not JSON.
 bool progress_wanted();
@@ -42,8 +46,7 @@ class CrawlProgress : public CrawlObserver {
  private:
   void maybe_draw(bool force);
 
-  const bool draw_;
-  const std::chrono::milliseconds interval_;
+  StatusLine line_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::atomic<std::size_t> mailboxes_total_{0};
   std::atomic<std::size_t> mailboxes_done_{0};
@@ -51,9 +54,6 @@ class CrawlProgress : public CrawlObserver {
   std::atomic<std::uint64_t> bytes_{0};
   std::atomic<std::uint64_t> hash_reads_{0};
   std::atomic<std::uint64_t> hash_bytes_{0};
-  std::mutex draw_mutex_;
-  std::chrono::steady_clock::time_point last_draw_{};
-  bool drawn_ = false;
 };
 
 // "crawl: 12/12 mailboxes (1 failed), 40 folders, 15230 messages, 8123 attachments, 61.0 MB

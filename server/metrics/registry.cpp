@@ -111,8 +111,9 @@ Labels FamilyBase::labels_of(const std::vector<std::string>& values) const {
   return labels;
 }
 
-template <>
-FamilySnapshot Family<Counter>::snapshot() const {
+// The metrics of one value (Counter, Gauge): one sample per child, named as the family.
+template <class Metric>
+FamilySnapshot Family<Metric>::snapshot() const {
   FamilySnapshot family{name(), help(), type(), {}};
   std::lock_guard lock(mutex_);
   for (const auto& [values, child] : children_)
@@ -120,14 +121,8 @@ FamilySnapshot Family<Counter>::snapshot() const {
   return family;
 }
 
-template <>
-FamilySnapshot Family<Gauge>::snapshot() const {
-  FamilySnapshot family{name(), help(), type(), {}};
-  std::lock_guard lock(mutex_);
-  for (const auto& [values, child] : children_)
-    family.samples.push_back(Sample{name(), labels_of(values), child->value()});
-  return family;
-}
+template FamilySnapshot Family<Counter>::snapshot() const;
+template FamilySnapshot Family<Gauge>::snapshot() const;
 
 template <>
 FamilySnapshot Family<Histogram>::snapshot() const {

@@ -166,13 +166,12 @@ class Family final : public FamilyBase {
   std::map<std::vector<std::string>, std::unique_ptr<Metric>> children_;
 };
 
-// Defined in registry.cpp for the three metric types.
-template <>
-FamilySnapshot Family<Counter>::snapshot() const;
-template <>
-FamilySnapshot Family<Gauge>::snapshot() const;
+// Defined in registry.cpp for the three metric types: one definition, instantiated there, for
+// the metrics of one value (Counter, Gauge), and Histogram's own (buckets, sum, count).
 template <>
 FamilySnapshot Family<Histogram>::snapshot() const;
+extern template FamilySnapshot Family<Counter>::snapshot() const;
+extern template FamilySnapshot Family<Gauge>::snapshot() const;
 
 class Registry {
  public:

@@ -89,19 +89,11 @@ AdminReportResult send_admin_report(pqxx::connection& connection, const config::
   for (const auto& admin : row.admins) {
     const auto language = notify::parse_language(admin.language).value_or(notify::Language::fr);
     const auto email = notify::render_admin_progress(data, language);
-    notify::EmailMessage message;
-    message.from = sender.from();
-    message.reply_to = sender.reply_to();
     notify::Mailbox to;
     to.display_name = admin.display_name;
     to.address = admin.address;
-    message.to.push_back(to);
-    message.subject = email.subject;
-    message.text = email.text;
-    message.html = email.html;
-    message.date = std::time(nullptr);
-    message.message_id = notify::make_message_id(notify::domain_of(message.from.address));
-    message.extra_headers.emplace_back("X-Mailprune-Campaign", row.name);
+    notify::EmailMessage message =
+        notify::campaign_email(email, sender.from(), sender.reply_to(), to, std::time(nullptr), row.name);
     message.extra_headers.emplace_back("X-Mailprune-Report", "nightly");
     notify::SendResult sent;
     try {

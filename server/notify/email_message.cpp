@@ -366,4 +366,19 @@ std::string build_message(const EmailMessage& message) {
   return out;
 }
 
+EmailMessage campaign_email(const RenderedEmail& content, const Mailbox& from, const std::optional<Mailbox>& reply_to,
+                            const Mailbox& to, std::time_t date, const std::string& campaign) {
+  EmailMessage message;
+  message.from = from;
+  message.reply_to = reply_to;
+  message.to.push_back(to);
+  message.subject = content.subject;
+  message.text = content.text;
+  message.html = content.html;
+  message.date = date;
+  message.message_id = make_message_id(domain_of(from.address));
+  message.extra_headers.emplace_back("X-Mailprune-Campaign", campaign);
+  return message;
+}
+
 }  // namespace mailprune::notify

@@ -15,7 +15,8 @@
 //    produces, so it cannot occur in a body.
 // Addresses must be ASCII (no SMTPUTF8): build_message() throws std::invalid_argument otherwise.
 //
-// Pure functions, no I/O, thread-safe; except make_message_id(), which draws random bytes.
+// Pure functions, no I/O, thread-safe; except make_message_id() and campaign_email(), which draw
+// random bytes.
 #pragma once
 
 #include <ctime>
@@ -31,6 +32,13 @@ namespace mailprune::notify {
 struct Mailbox {
   std::string display_name;
   std::string address;  // local@domain, ASCII
+};
+
+// What an e-mail says (notification.hpp's renderers write it).
+struct RenderedEmail {
+  std::string subject;  // one line, UTF-8 (build_message encodes it)
+  std::string text;     // text/plain
+  std::string html;     // text/html
 };
 
 // Reads "Name <local@domain>", "\"Name, Jr.\" <local@domain>", "<local@domain>" or "local@domain"
@@ -66,6 +74,12 @@ std::string make_message_id(std::string_view domain);
 
 // The domain of an address ("" when there is no '@').
 std::string domain_of(std::string_view address);
+
+// The e-mail of a campaign to one person (notifications, reminders, admins' reports): `content`
+// from `from` (answers to `reply_to`) to `to` alone, dated `date`, under a new message id in the
+// domain of `from` (make_message_id), with the header X-Mailprune-Campaign: `campaign`.
+EmailMessage campaign_email(const RenderedEmail& content, const Mailbox& from, const std::optional<Mailbox>& reply_to,
+                            const Mailbox& to, std::time_t date, const std::string& campaign);
 
 // ---- building blocks, exposed for tests ----
 

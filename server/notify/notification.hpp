@@ -26,15 +26,10 @@
 #include <string_view>
 #include <vector>
 
+#include "notify/email_message.hpp"
 #include "notify/text_format.hpp"
 
 namespace mailprune::notify {
-
-struct RenderedEmail {
-  std::string subject;  // one line, UTF-8 (build_message encodes it)
-  std::string text;     // text/plain
-  std::string html;     // text/html
-};
 
 // The policy engine's actions and approval modes (schema/002_policy.sql: proposal.action,
 // proposal.approval).

@@ -20,6 +20,7 @@
 // One read-only transaction on the given connection per call.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <pqxx/pqxx>
 
 #include <cstdint>
@@ -97,6 +98,19 @@ std::vector<DuplicateGroup> query_duplicates(pqxx::connection& connection, const
 std::string render_summary(const Summary& summary, ReportFormat format);
 std::string render_table(const Table& table, ReportFormat format);
 std::string render_duplicates(const std::vector<DuplicateGroup>& groups, ReportFormat format);
+
+// The JSON of the reports, one builder for `report --format json` (render_*()) and the HTTP API
+// (GET /api/v1/reports/..., docs/openapi.json). Numbers are exact integers (bytes too), a null
+// Value is JSON null, booleans are true/false.
+// summary_json: an object of the nine figures of Summary, named as its members.
+nlohmann::json summary_json(const Summary& summary);
+// table_json: an array of objects, one per row, keyed by the column names.
+nlohmann::json table_json(const Table& table);
+// duplicates_json: an array of groups {sha256, size, count, reclaimable_bytes, copies}, each copy
+// {source, mailbox, folder, section, name, item_id, uid}; uid is null for EWS copies. An IMAP copy
+// has no item_id: null on the command line, "" in the API (whose schema declares a string).
+enum class MissingItemId { null, empty_string };
+nlohmann::json duplicates_json(const std::vector<DuplicateGroup>& groups, MissingItemId missing_item_id);
 
 // The whole report: query and render.
 std::string run_report(pqxx::connection& connection, ReportKind kind, ReportFormat format, const ReportFilter& filter);

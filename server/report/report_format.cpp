@@ -122,24 +122,61 @@ std::string csv(const Table& table) {
   return out;
 }
 
-std::string json_rows(const Table& table) {
+}  // namespace
+
+nlohmann::json summary_json(const Summary& s) {
+  return {{"mailboxes", s.mailboxes},
+          {"folders", s.folders},
+          {"messages", s.messages},
+          {"message_bytes", s.message_bytes},
+          {"attachments", s.attachments},
+          {"attachment_bytes", s.attachment_bytes},
+          {"duplicate_groups", s.duplicate_groups},
+          {"duplicate_attachments", s.duplicate_attachments},
+          {"reclaimable_bytes", s.reclaimable_bytes}};
+}
+
+nlohmann::json table_json(const Table& table) {
   nlohmann::json array = nlohmann::json::array();
   for (const auto& row : table.rows) {
     nlohmann::json object = nlohmann::json::object();
-    for (std::size_t i = 0; i < row.size(); ++i) object[table.columns[i]] = json_value(row[i]);
+    for (std::size_t i = 0; i < table.columns.size() && i < row.size(); ++i) {
+      object[table.columns[i]] = json_value(row[i]);
+    }
     array.push_back(std::move(object));
   }
-  return array.dump(2) + "\n";
+  return array;
 }
 
-}  // namespace
+nlohmann::json duplicates_json(const std::vector<DuplicateGroup>& groups, MissingItemId missing_item_id) {
+  nlohmann::json array = nlohmann::json::array();
+  for (const auto& g : groups) {
+    nlohmann::json copies = nlohmann::json::array();
+    for (const auto& c : g.copies) {
+      const bool item_id_null = c.item_id.empty() && missing_item_id == MissingItemId::null;
+      copies.push_back({{"source", c.source},
+                        {"mailbox", c.mailbox},
+                        {"folder", c.folder},
+                        {"uid", c.uid ? nlohmann::json(*c.uid) : nlohmann::json(nullptr)},
+                        {"item_id", item_id_null ? nlohmann::json(nullptr) : nlohmann::json(c.item_id)},
+                        {"section", c.section},
+                        {"name", c.name}});
+    }
+    array.push_back({{"sha256", g.sha256},
+                     {"size", g.size},
+                     {"count", g.count},
+                     {"reclaimable_bytes", g.reclaimable_bytes},
+                     {"copies", std::move(copies)}});
+  }
+  return array;
+}
 
 std::string render_table(const Table& table, ReportFormat format) {
   switch (format) {
     case ReportFormat::table:
       return aligned(table);
     case ReportFormat::json:
-      return json_rows(table);
+      return table_json(table).dump(2) + "\n";
     case ReportFormat::csv:
       return csv(table);
   }
@@ -158,11 +195,7 @@ std::string render_summary(const Summary& s, ReportFormat format) {
       {"duplicate_attachments", Value::of_integer(s.duplicate_attachments)},
       {"reclaimable_bytes", Value::of_bytes(s.reclaimable_bytes)},
   };
-  if (format == ReportFormat::json) {
-    nlohmann::json object = nlohmann::json::object();
-    for (const auto& [name, value] : fields) object[name] = value.number;
-    return object.dump(2) + "\n";
-  }
+  if (format == ReportFormat::json) return summary_json(s).dump(2) + "\n";
   Table table;
   for (const auto& [name, value] : fields) {
     table.columns.push_back(name);
@@ -179,27 +212,7 @@ std::string render_summary(const Summary& s, ReportFormat format) {
 }
 
 std::string render_duplicates(const std::vector<DuplicateGroup>& groups, ReportFormat format) {
-  if (format == ReportFormat::json) {
-    nlohmann::json array = nlohmann::json::array();
-    for (const auto& g : groups) {
-      nlohmann::json copies = nlohmann::json::array();
-      for (const auto& c : g.copies) {
-        copies.push_back({{"source", c.source},
-                          {"mailbox", c.mailbox},
-                          {"folder", c.folder},
-                          {"uid", c.uid ? nlohmann::json(*c.uid) : nlohmann::json(nullptr)},
-                          {"item_id", c.item_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.item_id)},
-                          {"section", c.section},
-                          {"name", c.name}});
-      }
-      array.push_back({{"sha256", g.sha256},
-                       {"size", g.size},
-                       {"count", g.count},
-                       {"reclaimable_bytes", g.reclaimable_bytes},
-                       {"copies", std::move(copies)}});
-    }
-    return array.dump(2) + "\n";
-  }
+  if (format == ReportFormat::json) return duplicates_json(groups, MissingItemId::null).dump(2) + "\n";
   const bool table_format = format == ReportFormat::table;
   Table table{{"sha256", "size", "count", "reclaimable_bytes", "mailbox", "folder", "uid", "item_id", "name"}, {}};
   for (const auto& g : groups) {

@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 
+#include "platform/file_descriptor.hpp"
 #include "security/encoding.hpp"
 
 namespace mailprune::security {
@@ -32,33 +33,23 @@ std::string errno_text(int error) {
   return std::strerror(error);
 }
 
-// Closes a descriptor when it goes out of scope.
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
+using platform::UniqueFd;
 
 void fsync_directory(const std::string& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.fd < 0 || ::fsync(fd.fd) != 0) {
-    throw KeyError(fmt::format("cannot sync folder {}: {}", dir, errno_text(errno)));
+  if (const int error = platform::fsync_directory(dir); error != 0) {
+    throw KeyError(fmt::format("cannot sync folder {}: {}", dir, errno_text(error)));
   }
 }
 
 // Reads an existing key file; nullopt when there is none.
 std::optional<Key> read_key_file(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (fd.fd < 0) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() < 0) {
     if (errno == ENOENT) return std::nullopt;
     throw KeyError(fmt::format("cannot open key file {}: {}", path, errno_text(errno)));
   }
   struct stat st {};
-  if (::fstat(fd.fd, &st) != 0) throw KeyError(fmt::format("cannot stat key file {}: {}", path, errno_text(errno)));
+  if (::fstat(fd.get(), &st) != 0) throw KeyError(fmt::format("cannot stat key file {}: {}", path, errno_text(errno)));
   if (!S_ISREG(st.st_mode)) throw KeyError(fmt::format("key file {} is not a regular file", path));
   if ((st.st_mode & 077) != 0) {
     throw KeyError(fmt::format("key file {} is readable or writable by others (mode {:04o}): run chmod 600 {}", path,
@@ -67,7 +58,7 @@ std::optional<Key> read_key_file(const std::string& path) {
   char buffer[256];
   std::string text;
   for (;;) {
-    ssize_t n = ::read(fd.fd, buffer, sizeof buffer);
+    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw KeyError(fmt::format("cannot read key file {}: {}", path, errno_text(errno)));
     if (n == 0) break;
@@ -95,11 +86,11 @@ Key create_key_file(const std::string& dir, const std::string& path, std::string
     throw KeyError("cannot generate a random key: the system's random generator failed (OpenSSL RAND_bytes)");
   }
   std::string temp = fmt::format("{}/.{}.key.XXXXXX", dir, name);
-  Fd fd(::mkstemp(temp.data()));  // mode 0600
-  if (fd.fd < 0) throw KeyError(fmt::format("cannot create a key file in {}: {}", dir, errno_text(errno)));
+  UniqueFd fd(::mkstemp(temp.data()));  // mode 0600
+  if (fd.get() < 0) throw KeyError(fmt::format("cannot create a key file in {}: {}", dir, errno_text(errno)));
   std::string line = hex_encode(bytes_of(key)) + "\n";
-  bool ok = ::fchmod(fd.fd, 0600) == 0 &&
-            ::write(fd.fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd.fd) == 0;
+  bool ok = ::fchmod(fd.get(), 0600) == 0 &&
+            ::write(fd.get(), line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd.get()) == 0;
   int error = errno;
   if (!ok) {
     ::unlink(temp.c_str());
