@@ -14,29 +14,12 @@
 #include "harness/cyrus_server.hpp"
 #include "harness/imap_test_client.hpp"
 #include "harness/sample_mail.hpp"
+#include "harness/server_test_support.hpp"
 #include "harness/temp_dir.hpp"
 
 namespace mailprune::test {
 namespace {
 namespace fs = std::filesystem;
-
-std::string small_message(const std::string& subject, const std::string& body) {
-  return "From: Alice <alice@example.org>\r\nTo: bob@example.org\r\nSubject: " + subject + "\r\nMessage-ID: <" +
-         make_name("m") +
-         "@example.org>\r\nDate: Tue, 02 Mar 2021 10:00:00 +0000\r\n"
-         "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
-         body + "\r\n";
-}
-
-// "* 3 EXISTS" -> 3; -1 when absent.
-long exists_of(const ImapTestClient::Reply& reply) {
-  static const std::regex exists(R"(^\* (\d+) EXISTS$)");
-  std::smatch match;
-  for (const auto& line : reply.untagged) {
-    if (std::regex_match(line, match, exists)) return std::stol(match[1]);
-  }
-  return -1;
-}
 
 // The words of the last CAPABILITY list in a reply (untagged or in the tagged response code).
 std::set<std::string> capabilities_of(const ImapTestClient::Reply& reply) {

@@ -16,6 +16,7 @@
 #include "harness/imap_test_client.hpp"
 #include "harness/postgres_server.hpp"
 #include "harness/sample_mail.hpp"
+#include "harness/server_test_support.hpp"
 #include "harness/temp_dir.hpp"
 
 namespace mailprune::test {
@@ -30,24 +31,6 @@ std::string imap_date(std::time_t t) {
   std::snprintf(buffer, sizeof buffer, "%02d-%s-%04d %02d:%02d:%02d +0000", tm.tm_mday, months[tm.tm_mon],
                 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buffer;
-}
-
-std::string small_message(const std::string& subject, const std::string& body) {
-  return "From: Alice <alice@example.org>\r\nTo: bob@example.org\r\nSubject: " + subject + "\r\nMessage-ID: <" +
-         make_name("m") +
-         "@example.org>\r\nDate: Tue, 02 Mar 2021 10:00:00 +0000\r\n"
-         "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
-         body + "\r\n";
-}
-
-// "* 3 EXISTS" -> 3; -1 when absent.
-long exists_of(const ImapTestClient::Reply& reply) {
-  std::smatch match;
-  static const std::regex exists(R"(^\* (\d+) EXISTS$)");
-  for (const auto& line : reply.untagged) {
-    if (std::regex_match(line, match, exists)) return std::stol(match[1]);
-  }
-  return -1;
 }
 
 TEST(TempDirTest, UniqueAndRemoved) {

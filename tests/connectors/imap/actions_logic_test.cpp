@@ -17,10 +17,6 @@ using connector::ActionStep;
 using connector::ConnectorError;
 using connector::Outcome;
 
-std::string lit(const std::string& bytes) {
-  return "{" + std::to_string(bytes.size()) + "}\r\n" + bytes;
-}
-
 bool starts(const std::string& text, const std::string& prefix) {
   return text.rfind(prefix, 0) == 0;
 }
@@ -187,11 +183,18 @@ struct Harness {
     return false;
   }
 
+  // The message the tests act on: UID 42 in the INBOX, known to be at MODSEQ `change_key`.
+  connector::MessageRef message(std::string change_key = "5") const {
+    connector::MessageRef m;
+    m.uid = 42;
+    m.change_key = std::move(change_key);
+    m.message_id = "<m42@example.org>";
+    return m;
+  }
+
   connector::DetachRequest request(std::string change_key = "5") {
     connector::DetachRequest r;
-    r.message.uid = 42;
-    r.message.change_key = std::move(change_key);
-    r.message.message_id = "<m42@example.org>";
+    r.message = message(std::move(change_key));
     connector::Detachment d;
     d.section = "2";
     d.notice_text = "a.pdf is archived";
@@ -211,6 +214,16 @@ connector::FolderState inbox() {
   f.server_name = "INBOX";
   f.uidvalidity = 7;
   return f;
+}
+
+// Detaching h.request() from the INBOX must throw a ConnectorError of `kind`.
+void expect_detach_throws(Harness& h, ConnectorError::Kind kind) {
+  try {
+    h.actions().detach(inbox(), h.request());
+    ADD_FAILURE() << "no exception";
+  } catch (const ConnectorError& error) {
+    EXPECT_EQ(error.kind(), kind) << error.what();
+  }
 }
 
 using Steps = std::vector<std::pair<ActionStep, std::uint64_t>>;
@@ -254,12 +267,7 @@ TEST(ImapActionsScripted, NoToAppendIsRefusedNothingRemoved) {
   Harness h;
   h.model->append_reply = "NO [OVERQUOTA] Quota exceeded";
   h.open();
-  try {
-    h.actions().detach(inbox(), h.request());
-    ADD_FAILURE() << "no exception";
-  } catch (const ConnectorError& error) {
-    EXPECT_EQ(error.kind(), ConnectorError::Kind::refused) << error.what();
-  }
+  expect_detach_throws(h, ConnectorError::Kind::refused);
   EXPECT_FALSE(h.sent("UID STORE"));
   EXPECT_TRUE(h.steps.empty());
   EXPECT_TRUE(h.model->original);
@@ -269,12 +277,7 @@ TEST(ImapActionsScripted, LostAppendReplyThenTheRetryResumesWithoutUploadingAgai
   Harness h;
   h.model->append_reply = "X";
   h.open();
-  try {
-    h.actions().detach(inbox(), h.request());
-    ADD_FAILURE() << "no exception";
-  } catch (const ConnectorError& error) {
-    EXPECT_EQ(error.kind(), ConnectorError::Kind::connection) << error.what();
-  }
+  expect_detach_throws(h, ConnectorError::Kind::connection);
   EXPECT_TRUE(h.steps.empty());
   ASSERT_EQ(h.sessions, 1u);
   // The caller retries the whole action: a fresh connection, the copy found by its header.
@@ -354,10 +357,7 @@ TEST(ImapActionsScripted, MoveWithoutMoveOrUidplusCopiesAndLeavesTheOriginalFlag
   h.model->uidplus = false;
   h.model->move = false;
   h.open();
-  connector::MessageRef ref;
-  ref.uid = 42;
-  ref.change_key = "5";
-  ref.message_id = "<m42@example.org>";
+  connector::MessageRef ref = h.message();
   auto result = h.actions().move(inbox(), ref, "Archives", "m1");
   EXPECT_EQ(result.outcome, Outcome::done);
   EXPECT_EQ(result.message.uid, 5u) << "found by Message-ID: no COPYUID";
@@ -374,10 +374,7 @@ TEST(ImapActionsScripted, MoveRetriedAfterTheOriginalLeftFindsItByMessageId) {
   h.model->original = false;
   h.model->archives = true;
   h.open();
-  connector::MessageRef ref;
-  ref.uid = 42;
-  ref.change_key = "5";
-  ref.message_id = "<m42@example.org>";
+  connector::MessageRef ref = h.message();
   auto result = h.actions().move(inbox(), ref, "Archives", "m1");
   EXPECT_EQ(result.outcome, Outcome::done);
   EXPECT_EQ(result.message.uid, 5u);

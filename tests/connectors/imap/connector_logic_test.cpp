@@ -20,13 +20,6 @@ using connector::ConnectorError;
 using connector::FolderState;
 using imap::ImapMailboxSession;
 
-const std::set<std::string> kDovecotCaps = {"IMAP4REV1", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CONDSTORE",
-                                            "QRESYNC",   "ESEARCH",       "BINARY",      "STATUS=SIZE"};
-
-std::string lit(const std::string& bytes) {
-  return "{" + std::to_string(bytes.size()) + "}\r\n" + bytes;
-}
-
 // A message with a text body and one base64 PDF attachment (section 2, 1400 encoded bytes).
 std::string pdf_message(std::uint32_t uid) {
   return "* " + std::to_string(uid) + " FETCH (UID " + std::to_string(uid) +
@@ -61,12 +54,6 @@ FolderState folder(std::string name, std::uint64_t validity, std::uint64_t next,
   f.highestmodseq = modseq;
   f.message_count = count;
   return f;
-}
-
-connector::MessageRef ref(std::uint64_t uid) {
-  connector::MessageRef r;
-  r.uid = uid;
-  return r;
 }
 
 struct Harness {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <regex>
 
 #include "fake_session.hpp"
@@ -22,25 +23,12 @@ using connector::ConnectorError;
 using connector::FolderState;
 using imap::ImapMailboxSession;
 
-const std::set<std::string> kDovecotCaps = {"IMAP4REV1", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CONDSTORE",
-                                            "QRESYNC",   "ESEARCH",       "BINARY",      "STATUS=SIZE"};
-
-std::string lit(const std::string& bytes) {
-  return "{" + std::to_string(bytes.size()) + "}\r\n" + bytes;
-}
-
 FolderState inbox() {
   FolderState f;
   f.name = f.server_name = "INBOX";
   f.uidvalidity = 7;
   f.uidnext = 9;
   return f;
-}
-
-connector::MessageRef ref(std::uint64_t uid) {
-  connector::MessageRef r;
-  r.uid = uid;
-  return r;
 }
 
 // Metadata of a message with a text body and a base64 PDF (section 2, size only estimated).
@@ -227,6 +215,17 @@ std::vector<std::string> structure_or_examine(const std::string& command) {
   return {};
 }
 
+// UID 3's script: structure_or_examine(), then `replies` by exact command; any other command fails
+// the test.
+FakeSession::Script uid3_script(std::map<std::string, std::vector<std::string>> replies) {
+  return [replies = std::move(replies)](const std::string& command) -> std::vector<std::string> {
+    if (auto reply = structure_or_examine(command); !reply.empty()) return reply;
+    if (auto it = replies.find(command); it != replies.end()) return it->second;
+    ADD_FAILURE() << command;
+    return {"BAD"};
+  };
+}
+
 struct Collect {
   std::string got;
   connector::ContentSink sink() {
@@ -238,15 +237,13 @@ struct Collect {
 };
 
 TEST(ImapConnectorLogic, ReadAttachmentByeFallsBackToLocalDecodingOnAFreshSession) {
-  Reconnecting h(kDovecotCaps, [](const std::string& command) -> std::vector<std::string> {
-    if (auto reply = structure_or_examine(command); !reply.empty()) return reply;
-    if (command == "UID FETCH 3 (UID BINARY.PEEK[2])") return {"* BYE FETCH failed: Internal error"};
-    // The base64 ends part-way: "hello wor" and a lone "b".
-    if (command == "UID FETCH 3 (UID BODY.PEEK[2])")
-      return {"* 1 FETCH (UID 3 BODY[2] " + lit("aGVsbG8gd29yb") + ")", "OK"};
-    ADD_FAILURE() << command;
-    return {"BAD"};
-  });
+  Reconnecting h(
+      kDovecotCaps,
+      uid3_script({
+          {"UID FETCH 3 (UID BINARY.PEEK[2])", {"* BYE FETCH failed: Internal error"}},
+          // The base64 ends part-way: "hello wor" and a lone "b".
+          {"UID FETCH 3 (UID BODY.PEEK[2])", {"* 1 FETCH (UID 3 BODY[2] " + lit("aGVsbG8gd29yb") + ")", "OK"}},
+      }));
   Collect c;
   EXPECT_FALSE(h.mailbox->read_attachment(inbox(), ref(3), "2", 0, c.sink()));
   EXPECT_EQ(c.got, "hello wor");
@@ -257,18 +254,17 @@ TEST(ImapConnectorLogic, ReadAttachmentByeFallsBackToLocalDecodingOnAFreshSessio
 }
 
 TEST(ImapConnectorLogic, ReadAttachmentFromFetchesABinaryRange) {
-  Reconnecting h(kDovecotCaps, [](const std::string& command) -> std::vector<std::string> {
-    if (auto reply = structure_or_examine(command); !reply.empty()) return reply;
-    if (command == "UID FETCH 3 (UID BINARY.PEEK[2]<6.4294967289>)")
-      return {"* 1 FETCH (UID 3 BINARY[2]<6> ~" + lit("world") + ")", "OK"};
-    if (command == "UID FETCH 3 (UID BINARY.PEEK[2]<50.4294967245>)")  // past the end (Dovecot, Cyrus)
-      return {"* 1 FETCH (UID 3 BINARY[2]<50> \"\")", "OK"};
-    // message/*: raw, and identity-encoded: the server skips the bytes.
-    if (command == "UID FETCH 3 (UID BODY.PEEK[3]<9.4294967286>)")
-      return {"* 1 FETCH (UID 3 BODY[3]<9> " + lit(kEmbedded.substr(9)) + ")", "OK"};
-    ADD_FAILURE() << command;
-    return {"BAD"};
-  });
+  Reconnecting h(
+      kDovecotCaps,
+      uid3_script({
+          {"UID FETCH 3 (UID BINARY.PEEK[2]<6.4294967289>)",
+           {"* 1 FETCH (UID 3 BINARY[2]<6> ~" + lit("world") + ")", "OK"}},
+          // Past the end (Dovecot, Cyrus).
+          {"UID FETCH 3 (UID BINARY.PEEK[2]<50.4294967245>)", {"* 1 FETCH (UID 3 BINARY[2]<50> \"\")", "OK"}},
+          // message/*: raw, and identity-encoded: the server skips the bytes.
+          {"UID FETCH 3 (UID BODY.PEEK[3]<9.4294967286>)",
+           {"* 1 FETCH (UID 3 BODY[3]<9> " + lit(kEmbedded.substr(9)) + ")", "OK"}},
+      }));
   Collect c;
   EXPECT_TRUE(h.mailbox->read_attachment_from(inbox(), ref(3), "2", 6, c.sink()));
   EXPECT_EQ(c.got, "world");
@@ -283,14 +279,11 @@ TEST(ImapConnectorLogic, ReadAttachmentFromFetchesABinaryRange) {
 
 TEST(ImapConnectorLogic, ReadAttachmentFromDecodesAndSkipsWithoutBinaryOrAfterNo) {
   const std::string encoded = "aGVsbG8gd29ybGQ=\r\n";  // "hello world"
-  auto script = [&](const std::string& command) -> std::vector<std::string> {
-    if (auto reply = structure_or_examine(command); !reply.empty()) return reply;
-    if (command == "EXAMINE INBOX") return {"* OK [UIDVALIDITY 7] ok", "OK"};
-    if (command == "UID FETCH 3 (UID BINARY.PEEK[2]<6.4294967289>)") return {"NO [PARSE] Invalid base64"};
-    if (command == "UID FETCH 3 (UID BODY.PEEK[2])") return {"* 1 FETCH (UID 3 BODY[2] " + lit(encoded) + ")", "OK"};
-    ADD_FAILURE() << command;
-    return {"BAD"};
-  };
+  const auto script = uid3_script({
+      {"EXAMINE INBOX", {"* OK [UIDVALIDITY 7] ok", "OK"}},
+      {"UID FETCH 3 (UID BINARY.PEEK[2]<6.4294967289>)", {"NO [PARSE] Invalid base64"}},
+      {"UID FETCH 3 (UID BODY.PEEK[2])", {"* 1 FETCH (UID 3 BODY[2] " + lit(encoded) + ")", "OK"}},
+  });
   for (const auto& caps : {kDovecotCaps, std::set<std::string>{"IMAP4REV1"}}) {
     Reconnecting h(caps, script);
     Collect c;
@@ -301,14 +294,12 @@ TEST(ImapConnectorLogic, ReadAttachmentFromDecodesAndSkipsWithoutBinaryOrAfterNo
 }
 
 TEST(ImapConnectorLogic, ReadAttachmentFromAfterADropSkipsLocallyOnAFreshSession) {
-  Reconnecting h(kDovecotCaps, [](const std::string& command) -> std::vector<std::string> {
-    if (auto reply = structure_or_examine(command); !reply.empty()) return reply;
-    if (command == "UID FETCH 3 (UID BINARY.PEEK[2]<6.4294967289>)") return {"X"};
-    if (command == "UID FETCH 3 (UID BODY.PEEK[2])")
-      return {"* 1 FETCH (UID 3 BODY[2] " + lit("aGVsbG8gd29ybGQ=") + ")", "OK"};
-    ADD_FAILURE() << command;
-    return {"BAD"};
-  });
+  Reconnecting h(
+      kDovecotCaps,
+      uid3_script({
+          {"UID FETCH 3 (UID BINARY.PEEK[2]<6.4294967289>)", {"X"}},
+          {"UID FETCH 3 (UID BODY.PEEK[2])", {"* 1 FETCH (UID 3 BODY[2] " + lit("aGVsbG8gd29ybGQ=") + ")", "OK"}},
+      }));
   Collect c;
   // A bare drop may be the network: the part decodes cleanly here, so it is not damaged.
   EXPECT_TRUE(h.mailbox->read_attachment_from(inbox(), ref(3), "2", 6, c.sink()));

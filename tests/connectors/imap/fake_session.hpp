@@ -11,6 +11,8 @@
 // line `X` throws imap::Error connection (EOF); either way the session is dead afterwards (alive()
 // false, any further command fails the test). In run_pipelined() the commands before the dropped
 // one have had their on_result(), those after it none.
+//
+// Also the small pieces the script tests share: lit() for literals, Dovecot's capabilities, ref().
 #pragma once
 
 #include <gtest/gtest.h>
@@ -103,6 +105,23 @@ class FakeSession : public imap::Session {
   imap::SessionTraffic traffic_;
   bool alive_ = true;
 };
+
+// A literal in a script line: `{n}` CRLF and the bytes.
+inline std::string lit(const std::string& bytes) {
+  return "{" + std::to_string(bytes.size()) + "}\r\n" + bytes;
+}
+
+// The capabilities of Dovecot 2.3 that the connector looks at.
+inline const std::set<std::string> kDovecotCaps = {"IMAP4REV1",   "LIST-EXTENDED", "LIST-STATUS",
+                                                   "SPECIAL-USE", "CONDSTORE",     "QRESYNC",
+                                                   "ESEARCH",     "BINARY",        "STATUS=SIZE"};
+
+// A message known by its UID alone.
+inline connector::MessageRef ref(std::uint64_t uid) {
+  connector::MessageRef r;
+  r.uid = uid;
+  return r;
+}
 
 // Records what a crawl_folder() sends.
 struct RecordingSink : connector::FolderSink {

@@ -18,14 +18,7 @@ namespace {
 
 using namespace std::string_literals;
 
-std::string join(std::initializer_list<std::string_view> lines, std::string_view eol = "\r\n") {
-  std::string out;
-  for (const std::string_view line : lines) {
-    out += line;
-    out += eol;
-  }
-  return out;
-}
+using test::join;
 
 const std::string pdf_content = "%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"s +
                                 std::string(3000, 'x') + "\n%%EOF\n\x00\x01\xFF"s;

@@ -22,14 +22,7 @@ namespace {
 using namespace std::string_literals;
 using namespace std::string_view_literals;
 
-std::string join(std::initializer_list<std::string_view> lines, std::string_view eol = "\r\n") {
-  std::string out;
-  for (const std::string_view line : lines) {
-    out += line;
-    out += eol;
-  }
-  return out;
-}
+using test::join;
 
 std::string lf_to(std::string_view text, std::string_view eol) {
   std::string out;

@@ -1,14 +1,26 @@
-// test_support.hpp: helpers shared by the mailprune_mime tests: a reference base64 encoder and
-// the "grind" drivers that feed a streaming decoder its input split at every offset.
+// test_support.hpp: helpers shared by the mailprune_mime tests: messages written line by line, a
+// reference base64 encoder and the "grind" drivers that feed a streaming decoder its input split at
+// every offset.
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
 #include "mime/transfer_decode.hpp"
 
 namespace mailprune::mime::test {
+
+// `lines`, each one ended by `eol`.
+inline std::string join(std::initializer_list<std::string_view> lines, std::string_view eol = "\r\n") {
+  std::string out;
+  for (const std::string_view line : lines) {
+    out += line;
+    out += eol;
+  }
+  return out;
+}
 
 // Plain RFC 4648 base64 with '=' padding, broken into lines of `line_length` characters
 // (0: one line) separated by `line_break`.

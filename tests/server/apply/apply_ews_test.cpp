@@ -66,16 +66,7 @@ TEST(ApplyEws, DetachArchiveDeleteThenUndoOverEws) {
   ews.add_service_account(kService, kServicePassword, true);
   ews.start();
 
-  CliSource source;
-  source.name = "exchange";
-  source.kind = "ews";
-  source.url = ews.url();
-  source.auth = "basic";
-  source.user = kService;
-  source.password = kServicePassword;
-  source.impersonation = true;
-  source.attachment_sizes_exact = true;  // the test server reports decoded sizes
-  source.max_connections = 2;
+  CliSource source = ews_source(ews.url(), kService, kServicePassword);
   source.mailboxes = set.users;
   ApplyScene scene(
       source,

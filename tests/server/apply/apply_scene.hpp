@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_crawl.hpp"
+#include "harness/dovecot_server.hpp"
 #include "harness/sample_mail.hpp"
 #include "harness/temp_dir.hpp"
 #include "platform/process.hpp"
@@ -32,6 +33,15 @@ struct CheckLogin {
   std::string authzid_admin;  // set: AUTHENTICATE PLAIN as this admin
   std::string ca_file;        // set: STARTTLS, verifying with this CA
 };
+
+// The checker on `server`'s plaintext port as its master user.
+inline CheckLogin dovecot_check(const DovecotServer& server) {
+  CheckLogin check;
+  check.port = server.imap_port();
+  check.login_format = "{mailbox}*" + server.master_user();
+  check.password = server.master_password();
+  return check;
+}
 
 class ApplyScene {
  public:
@@ -155,6 +165,19 @@ class ApplyScene {
       }
     }
     return expect;
+  }
+
+  // What a purge meant for the mailboxes, as mailbox_check.py's expect.json: every message whose
+  // action reached the step `purged` is gone from the quarantine folder.
+  nlohmann::json expected_purge() const {
+    nlohmann::json removed = {{"removed", nlohmann::json::array()}};
+    for (const auto& row : cli_->strings("SELECT m.address || '|' || a.internet_message_id FROM action a "
+                                         "JOIN mailbox m ON m.id = a.mailbox_id WHERE a.step = 'purged'")) {
+      removed["removed"].push_back({{"mailbox", row.substr(0, row.find('|'))},
+                                    {"folder", quarantine_folder},
+                                    {"message_id", row.substr(row.find('|') + 1)}});
+    }
+    return removed;
   }
 
   std::string quarantine_folder = "mailprune/Quarantine";

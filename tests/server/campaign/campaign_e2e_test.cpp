@@ -27,6 +27,7 @@
 #include <thread>
 
 #include "apply_scene.hpp"
+#include "browser/browser_script.hpp"
 #include "harness/dovecot_server.hpp"
 #include "harness/imap_test_client.hpp"
 #include "harness/logged_child.hpp"
@@ -121,27 +122,8 @@ std::string dump_all(const std::string& url) {
   return out;
 }
 
-// The JSON line review_e2e.js printed last.
-json browser_result(const platform::RunResult& run) {
-  auto at = run.output.rfind("\n{");
-  std::string line = at == std::string::npos ? run.output : run.output.substr(at + 1);
-  try {
-    return json::parse(line);
-  } catch (const std::exception&) {
-    ADD_FAILURE() << "review_e2e.js printed no result: " << run.output;
-    return json::object();
-  }
-}
-
-std::string screenshot_dir() {
-  const char* dir = std::getenv("MAILPRUNE_SCREENSHOT_DIR");
-  return dir != nullptr && *dir != '\0' ? dir : MAILPRUNE_SCREENSHOT_DIR;
-}
-
 platform::RunResult run_browser(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"node", std::string(MAILPRUNE_BROWSER_DIR) + "/review_e2e.js"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return platform::run(argv, std::nullopt, {"MAILPRUNE_SCREENSHOT_DIR=" + screenshot_dir()});
+  return run_browser_script("review_e2e.js", args);
 }
 
 // The (folder, Message-ID, file name) of a proposal, and the part of `snapshot` it names.
@@ -169,18 +151,6 @@ TEST(CampaignEndToEnd, NotifiedAgentDecidesInChromiumAndTheNightlyRunAppliesExac
   postfix_options.lmtp_port = imap.lmtp_port();
   PostfixServer postfix(postfix_options);
 
-  CliSource source;
-  source.name = "dovecot";
-  source.port = imap.imap_port();
-  source.user = imap.master_user();
-  source.password = imap.master_password();
-  source.max_connections = 2;
-  source.mailboxes = set.users;
-  CheckLogin check;
-  check.port = imap.imap_port();
-  check.login_format = "{mailbox}*" + imap.master_user();
-  check.password = imap.master_password();
-
   const std::uint16_t http_port = free_port();
   const std::string public_url = "http://127.0.0.1:" + std::to_string(http_port);
   const std::string settings =
@@ -190,7 +160,7 @@ TEST(CampaignEndToEnd, NotifiedAgentDecidesInChromiumAndTheNightlyRunAppliesExac
       "\nfrom = \"Service informatique <dsi@example.net>\"\nrate_per_minute = 0\ntimeout_seconds = 20\n\n"
       "[[rule]]\nname = \"grosses-pieces-jointes\"\naction = \"detach\"\napproval = \"opt-out\"\n"
       "min_attachment_size = \"5kB\"\n";
-  ApplyScene scene(source, settings, check);
+  ApplyScene scene(dovecot_source(imap, set.users), settings, dovecot_check(imap));
   auto& cli = scene.cli();
   // `mailprune ARGS...`; the output is shown when it fails.
   auto run = [&](const std::vector<std::string>& args) {
@@ -257,14 +227,14 @@ TEST(CampaignEndToEnd, NotifiedAgentDecidesInChromiumAndTheNightlyRunAppliesExac
   EXPECT_EQ(raw_get.status, 200) << raw_get.body;
   auto viewed = run_browser({"view", review_url, "review-e2e-view"});
   ASSERT_EQ(viewed.exit_code, 0) << viewed.output << serve.log();
-  json view = browser_result(viewed);
+  json view = browser_result(viewed, "review_e2e.js");
   EXPECT_EQ(view["items"].size(), static_cast<std::size_t>(proposed)) << view.dump();
   EXPECT_EQ(dump_all(cli.url()), untouched) << "a GET of the review page changed the database";
 
   // Refuse the second item, approve the rest, save.
   auto decided = run_browser({"decide", review_url, "review-e2e-before", "review-e2e-after", "1"});
   ASSERT_EQ(decided.exit_code, 0) << decided.output << serve.log();
-  json decision = browser_result(decided);
+  json decision = browser_result(decided, "review_e2e.js");
   ASSERT_TRUE(decision.contains("refused")) << decision.dump();
   EXPECT_EQ(decision["status"], 200);
   // "Vos choix sont enregistrés (5 éléments)." / "Your choices are saved (5 items)."

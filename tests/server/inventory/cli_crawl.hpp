@@ -6,8 +6,11 @@
 // without it and the password goes through database.password_env; each source's password goes
 // through its own password_env too. Secrets are only ever in the child's environment.
 //
-// Header-only: shared by the integration tests of this folder that need the binary (their target
-// defines MAILPRUNE_BINARY and depends on `mailprune`). Not thread-safe.
+// The sources the tests describe again and again (the harness's Dovecot and Cyrus, the EWS test
+// server) have one helper each below; a test changes what it needs in the returned CliSource.
+//
+// Header-only: shared by the integration tests that need the binary (their target defines
+// MAILPRUNE_BINARY and depends on `mailprune`). Not thread-safe.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -21,6 +24,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/cyrus_server.hpp"
+#include "harness/dovecot_server.hpp"
 #include "harness/postgres_server.hpp"
 #include "harness/temp_dir.hpp"
 #include "platform/process.hpp"
@@ -50,6 +55,57 @@ struct CliSource {
   bool impersonation = true;
   bool attachment_sizes_exact = false;
 };
+
+// Dovecot's master user (LOGIN "<mailbox>*<master>") crawling `mailboxes` over two connections,
+// named "dovecot". `tls` "none" uses the plaintext port; "implicit" the implicit-TLS port,
+// trusting the server's CA ("starttls" the plaintext port with that CA).
+inline CliSource dovecot_source(const DovecotServer& server, const std::vector<std::string>& mailboxes,
+                                const std::string& tls = "none") {
+  CliSource source;
+  source.name = "dovecot";
+  source.port = tls == "implicit" ? server.imaps_port() : server.imap_port();
+  source.tls = tls;
+  if (tls != "none") source.ca_file = server.ca_path();
+  source.user = server.master_user();
+  source.password = server.master_password();
+  source.login_as = "master";
+  source.max_connections = 2;
+  source.mailboxes = mailboxes;
+  return source;
+}
+
+// Cyrus's admin, with each mailbox as SASL PLAIN authorization identity after STARTTLS (trusting
+// the server's CA), crawling `mailboxes` over two connections, named "cyrus".
+inline CliSource cyrus_source(const CyrusServer& server, const std::vector<std::string>& mailboxes) {
+  CliSource source;
+  source.name = "cyrus";
+  source.port = server.imap_port();
+  source.tls = "starttls";
+  source.ca_file = server.ca_path();
+  source.user = server.admin_user();
+  source.password = server.admin_password();
+  source.login_as = "authzid";
+  source.max_connections = 2;
+  source.mailboxes = mailboxes;
+  return source;
+}
+
+// The EWS test server (tests/ews_server) at `url` through a service account with impersonation,
+// two connections, named "exchange", no mailboxes yet. The test server reports decoded attachment
+// sizes, so they are taken as exact.
+inline CliSource ews_source(const std::string& url, const std::string& service_account, const std::string& password) {
+  CliSource source;
+  source.name = "exchange";
+  source.kind = "ews";
+  source.url = url;
+  source.auth = "basic";
+  source.user = service_account;
+  source.password = password;
+  source.impersonation = true;
+  source.attachment_sizes_exact = true;
+  source.max_connections = 2;
+  return source;
+}
 
 // `postgresql://user:password@host:port/db` without the password.
 inline std::string url_without_password(const std::string& url) {

@@ -289,31 +289,14 @@ TEST(EwsParity, DovecotAndEwsServingTheSameMailGiveTheSameInventory) {
     ASSERT_EQ(model, generated) << user;
   }
 
-  CliSource imap_source;
-  imap_source.name = "dovecot";
-  imap_source.port = dovecot.imaps_port();
-  imap_source.tls = "implicit";
-  imap_source.ca_file = dovecot.ca_path();
-  imap_source.user = dovecot.master_user();
-  imap_source.password = dovecot.master_password();
-  imap_source.login_as = "master";
-  imap_source.max_connections = 2;
+  CliSource imap_source = dovecot_source(dovecot, {}, "implicit");
   imap_source.mailboxes_file = set.dir + "/agents.csv";
   MailpruneCli imap({imap_source});
 
-  CliSource ews_source;
-  ews_source.name = "exchange";
-  ews_source.kind = "ews";
-  ews_source.url = ews.url();
-  ews_source.auth = "basic";
-  ews_source.user = kServiceAccount;
-  ews_source.password = kServicePassword;
-  ews_source.impersonation = true;
-  ews_source.attachment_sizes_exact = true;  // the test server reports decoded sizes
-  ews_source.ca_file = ews.ca_path();
-  ews_source.max_connections = 2;
-  ews_source.mailboxes_file = set.dir + "/agents.csv";
-  MailpruneCli exchange({ews_source});
+  CliSource exchange_source = ews_source(ews.url(), kServiceAccount, kServicePassword);
+  exchange_source.ca_file = ews.ca_path();
+  exchange_source.mailboxes_file = set.dir + "/agents.csv";
+  MailpruneCli exchange({exchange_source});
 
   expect_clean_crawl(imap, imap.crawl(), "IMAP crawl");
   expect_clean_crawl(exchange, exchange.crawl(), "EWS crawl");

@@ -350,6 +350,38 @@ class ImapCrawl {
   const SampleMailSet& set_;
 };
 
+// The connector's settings for each harness server: Dovecot's master user on the implicit-TLS port,
+// Cyrus's admin as SASL authorization identity after STARTTLS; both trust the server's CA.
+config::SourceConfig dovecot_config(const DovecotServer& server) {
+  config::SourceConfig source;
+  source.name = "dovecot";
+  source.kind = "imap";
+  source.host = "127.0.0.1";
+  source.port = server.imaps_port();
+  source.tls = config::TlsMode::implicit;
+  source.ca_file = server.ca_path();
+  source.user = server.master_user();
+  source.password = config::Secret(server.master_password(), "test");
+  source.login_as = config::LoginAs::master;
+  source.timeout_seconds = 20;
+  return source;
+}
+
+config::SourceConfig cyrus_config(const CyrusServer& server) {
+  config::SourceConfig source;
+  source.name = "cyrus";
+  source.kind = "imap";
+  source.host = "127.0.0.1";
+  source.port = server.imap_port();
+  source.tls = config::TlsMode::starttls;
+  source.ca_file = server.ca_path();
+  source.user = server.admin_user();
+  source.password = config::Secret(server.admin_password(), "test");
+  source.login_as = config::LoginAs::authzid;
+  source.timeout_seconds = 20;
+  return source;
+}
+
 MailgenOptions small_set() {
   MailgenOptions options;
   options.users = 4;
@@ -367,17 +399,8 @@ TEST(ImapCrawl, DovecotMatchesTruthIncrementalEqualsFullRepeatIsCheap) {
   server.load(set);
 
   Target target;
-  target.source.name = "dovecot";
-  target.source.kind = "imap";
-  target.source.host = "127.0.0.1";
-  target.source.port = server.imaps_port();
-  target.source.tls = config::TlsMode::implicit;
-  target.source.ca_file = server.ca_path();
-  target.source.user = server.master_user();
-  target.source.password = config::Secret(server.master_password(), "test");
-  target.source.login_as = config::LoginAs::master;
+  target.source = dovecot_config(server);
   target.source.max_connections = 2;
-  target.source.timeout_seconds = 20;
   target.deliver = [&](const std::string& user, const std::string& folder, const std::string& raw) {
     server.deliver(user, folder, raw);
   };
@@ -398,17 +421,8 @@ TEST(ImapCrawl, CyrusMatchesTruthIncrementalEqualsFullRepeatIsCheap) {
   server.load(set);
 
   Target target;
-  target.source.name = "cyrus";
-  target.source.kind = "imap";
-  target.source.host = "127.0.0.1";
-  target.source.port = server.imap_port();
-  target.source.tls = config::TlsMode::starttls;
-  target.source.ca_file = server.ca_path();
-  target.source.user = server.admin_user();
-  target.source.password = config::Secret(server.admin_password(), "test");
-  target.source.login_as = config::LoginAs::authzid;
+  target.source = cyrus_config(server);
   target.source.max_connections = 2;
-  target.source.timeout_seconds = 20;
   target.deliver = [&](const std::string& user, const std::string& folder, const std::string& raw) {
     server.deliver(user, folder, raw);
   };
@@ -485,36 +499,14 @@ void check_range_reads(const config::SourceConfig& source, const std::string& us
 TEST(ImapCrawl, DovecotRangeReadsFinishAPrefix) {
   DovecotServer server;
   server.add_user("range@example.org", "pw");
-  config::SourceConfig source;
-  source.name = "dovecot";
-  source.kind = "imap";
-  source.host = "127.0.0.1";
-  source.port = server.imaps_port();
-  source.tls = config::TlsMode::implicit;
-  source.ca_file = server.ca_path();
-  source.user = server.master_user();
-  source.password = config::Secret(server.master_password(), "test");
-  source.login_as = config::LoginAs::master;
-  source.timeout_seconds = 20;
-  check_range_reads(source, "range@example.org",
+  check_range_reads(dovecot_config(server), "range@example.org",
                     [&](const std::string& raw) { server.deliver("range@example.org", "INBOX", raw); });
 }
 
 TEST(ImapCrawl, CyrusRangeReadsFinishAPrefix) {
   CyrusServer server;
   server.add_user("range@example.org", "pw");
-  config::SourceConfig source;
-  source.name = "cyrus";
-  source.kind = "imap";
-  source.host = "127.0.0.1";
-  source.port = server.imap_port();
-  source.tls = config::TlsMode::starttls;
-  source.ca_file = server.ca_path();
-  source.user = server.admin_user();
-  source.password = config::Secret(server.admin_password(), "test");
-  source.login_as = config::LoginAs::authzid;
-  source.timeout_seconds = 20;
-  check_range_reads(source, "range@example.org",
+  check_range_reads(cyrus_config(server), "range@example.org",
                     [&](const std::string& raw) { server.deliver("range@example.org", "INBOX", raw); });
 }
 

@@ -112,17 +112,10 @@ struct LoadedDovecot {
   }
 
   CliSource source(const std::string& name, std::uint16_t port, const std::string& tls) const {
-    CliSource s;
+    CliSource s = dovecot_source(server, set.users, tls);
     s.name = name;
-    s.port = port;
-    s.tls = tls;
-    if (tls != "none") s.ca_file = server.ca_path();
-    s.user = server.master_user();
-    s.password = server.master_password();
-    s.login_as = "master";
+    s.port = port;  // the proxy's, or the server's own
     s.max_connections = 1;
-    s.timeout_seconds = 20;
-    s.mailboxes = set.users;
     return s;
   }
 

@@ -107,16 +107,9 @@ TEST(SpamAssassinCrawl, DovecotMatchesTruth) {
   server.load(set);
   std::cout << "Dovecot load: " << seconds_since(started) << " s\n";
 
-  CliSource source;
+  CliSource source = dovecot_source(server, set.users, "implicit");
   source.name = "corpus";
-  source.port = server.imaps_port();
-  source.tls = "implicit";
-  source.ca_file = server.ca_path();
-  source.user = server.master_user();
-  source.password = server.master_password();
-  source.login_as = "master";
   source.max_connections = 3;
-  source.mailboxes = set.users;
   crawl_and_check(source, truth, "dovecot");
 }
 
@@ -134,16 +127,9 @@ TEST(SpamAssassinCrawl, CyrusMatchesTruth) {
   server.load(set);
   std::cout << "Cyrus load: " << seconds_since(started) << " s\n";
 
-  CliSource source;
+  CliSource source = cyrus_source(server, set.users);
   source.name = "corpus";
-  source.port = server.imap_port();
-  source.tls = "starttls";
-  source.ca_file = server.ca_path();
-  source.user = server.admin_user();
-  source.password = server.admin_password();
-  source.login_as = "authzid";
   source.max_connections = 3;
-  source.mailboxes = set.users;
   crawl_and_check(source, truth, "cyrus");
 }
 
