@@ -153,19 +153,17 @@ http::Response campaigns_create(const ApiContext& api, const http::Request& requ
       admin.language = spec.language;
       spec.admins.push_back(admin);
     }
-    {
-      pqxx::read_transaction tx(call.connection);
-      if (tx.exec_params1("SELECT count(*) FROM campaign WHERE name = $1", spec.name)[0].as<int>() > 0) {
-        throw conflict("a campaign named '" + spec.name + "' exists");
-      }
+    // The campaign and its audit row commit together, or neither does.
+    pqxx::work tx(call.connection);
+    if (tx.exec_params1("SELECT count(*) FROM campaign WHERE name = $1", spec.name)[0].as<int>() > 0) {
+      throw conflict("a campaign named '" + spec.name + "' exists");
     }
     campaign::CampaignRow created;
     try {
-      created = campaign::create_campaign(call.connection, *api.config, spec);
+      created = campaign::create_campaign(tx, *api.config, spec);
     } catch (const campaign::CampaignError& e) {
       throw ApiError(400, "invalid", e.what());
     }
-    pqxx::work tx(call.connection);
     auth::audit(tx, call.principal, "campaign.create", {"campaign", std::to_string(created.id)},
                 {{"name", created.name}, {"rules", created.rules.size()}}, request.remote_address, call.now);
     tx.commit();
@@ -285,9 +283,10 @@ http::Response campaign_close(const ApiContext& api, const http::Request& reques
         throw conflict("a job of this campaign is queued or running: wait for it to end");
       }
     }
-    auto result = campaign::close_campaign(call.connection, static_cast<int>(ids[0]),
-                                           "closed from the API by " + call.principal.login);
+    // The close and its audit row commit together, or neither does.
     pqxx::work tx(call.connection);
+    auto result =
+        campaign::close_campaign(tx, static_cast<int>(ids[0]), "closed from the API by " + call.principal.login);
     if (result.previous_state != "closed") {
       auth::audit(
           tx, call.principal, "campaign.close", {"campaign", std::to_string(ids[0])},

@@ -75,13 +75,14 @@ http::Response agents_import(const ApiContext& api, const http::Request& request
       throw ApiError(400, "invalid", errors.front().to_string() + "; nothing was imported", fields);
     }
     if (agents.empty()) throw invalid("body", "no agent in the file");
+    // The import and its audit row commit together, or neither does.
+    pqxx::work tx(call.connection);
     campaign::AgentImportReport report;
     try {
-      report = campaign::import_agents(call.connection, agents);
+      report = campaign::import_agents(tx, agents);
     } catch (const std::invalid_argument& e) {
       throw invalid("body", std::string(e.what()) + "; nothing was imported");
     }
-    pqxx::work tx(call.connection);
     auth::audit(tx, call.principal, "agents.import", {"agent", ""},
                 {{"agents", agents.size()},
                  {"added", report.added.size()},

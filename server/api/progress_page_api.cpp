@@ -46,13 +46,10 @@ http::Response progress_page_put(const ApiContext& api, const http::Request& req
     if (!name) throw invalid("mode", "required: off, public or link");
     auto mode = progress::parse_mode(*name);
     if (!mode) throw invalid("mode", "must be off, public or link");
-    campaign::CampaignRow row;
-    {
-      pqxx::read_transaction tx(call.connection);
-      row = require_campaign_id(tx, ids[0]);
-    }
-    auto result = progress::set_page_access(call.connection, row.id, *mode);
+    // The switch and its audit row commit together, or neither does.
     pqxx::work tx(call.connection);
+    campaign::CampaignRow row = require_campaign_id(tx, ids[0]);
+    auto result = progress::set_page_access(tx, row.id, *mode);
     // Never the token: the audit shows who switched what, not the secret.
     auth::audit(tx, call.principal, "campaign.progress_page", {"campaign", std::to_string(row.id)},
                 {{"mode", progress::mode_name(result.mode)}, {"previous", progress::mode_name(result.previous)}},

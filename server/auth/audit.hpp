@@ -1,9 +1,11 @@
 // audit.hpp: the audit log (table audit_log, schema/007_admin.sql): who changed what, when, and
 // from where.
 //
-// Every change made by the admin commands, the console or the API writes one row, in the same
-// transaction as the change, so that a change is never committed without its row (nor a row
-// without its change). Rows are only ever added. The actor's login is copied into the row, so
+// Every change made by the console, the API or a changing CLI command (admin, campaign, agents,
+// hold, apply, undo, purge; docs/api.md lists them) writes one row, in the same transaction as
+// the change, so that a change is never committed without its row (nor a row without its
+// change). The long CLI steps (launch, notify, apply, undo, purge) commit as they go: their row
+// is written, on its own, when the step starts. Rows are only ever added. The actor's login is copied into the row, so
 // the row still says who after the account is removed (account_id then becomes NULL).
 //
 // Actions are dotted lower-case names, object types table-like names:

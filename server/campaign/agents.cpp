@@ -19,7 +19,7 @@ std::string lower_ascii(std::string text) {
 
 }  // namespace
 
-AgentImportReport import_agents(pqxx::connection& connection, const std::vector<config::Agent>& agents) {
+AgentImportReport import_agents(pqxx::transaction_base& tx, const std::vector<config::Agent>& agents) {
   std::set<std::string> seen;
   for (const auto& agent : agents) {
     std::string address = lower_ascii(agent.address);
@@ -31,7 +31,6 @@ AgentImportReport import_agents(pqxx::connection& connection, const std::vector<
   }
 
   AgentImportReport report;
-  pqxx::work tx(connection);
   tx.exec0(
       "CREATE TEMP TABLE stage_import_agent (address text NOT NULL, display_name text NOT NULL, team text NOT NULL,"
       " language text NOT NULL) ON COMMIT DROP");
@@ -85,6 +84,13 @@ AgentImportReport import_agents(pqxx::connection& connection, const std::vector<
                "   (CASE WHEN a.display_name <> '' THEN a.display_name ELSE m.display_name END, a.team_id,"
                "    a.language)")
           .affected_rows());
+  tx.exec0("DROP TABLE stage_import_agent");
+  return report;
+}
+
+AgentImportReport import_agents(pqxx::connection& connection, const std::vector<config::Agent>& agents) {
+  pqxx::work tx(connection);
+  auto report = import_agents(tx, agents);
   tx.commit();
   return report;
 }

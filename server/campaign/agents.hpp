@@ -12,7 +12,8 @@
 // keeps mailbox rows in step even when a crawl rewrites them from the configuration).
 //
 // Every function runs on the caller's idle connection in its own transaction and commits before
-// returning, unless it takes a transaction. Not thread-safe (one connection, one thread).
+// returning, unless it takes a transaction (then it writes in it and never commits, so the API
+// commits an import together with its audit row). Not thread-safe (one connection, one thread).
 #pragma once
 
 #include <pqxx/pqxx>
@@ -36,7 +37,10 @@ struct AgentImportReport {
 };
 
 // Upserts `agents` (one transaction; addresses are lower-cased and must be unique once
-// lower-cased, else std::invalid_argument before anything is written).
+// lower-cased, else std::invalid_argument before anything is written). The transaction form
+// writes in `tx` (its staging table is dropped before returning, so it may run again in the same
+// transaction) and never commits; the connection form commits its own transaction.
+AgentImportReport import_agents(pqxx::transaction_base& tx, const std::vector<config::Agent>& agents);
 AgentImportReport import_agents(pqxx::connection& connection, const std::vector<config::Agent>& agents);
 
 struct AgentRow {

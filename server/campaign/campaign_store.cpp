@@ -146,7 +146,7 @@ void check_scope(pqxx::transaction_base& tx, const config::Config& config, const
 
 }  // namespace
 
-CampaignRow create_campaign(pqxx::connection& connection, const config::Config& config, const CampaignSpec& spec) {
+CampaignRow create_campaign(pqxx::transaction_base& tx, const config::Config& config, const CampaignSpec& spec) {
   if (spec.name.empty()) throw CampaignError("a campaign needs a name");
   if (spec.name.size() > 200) throw CampaignError("a campaign name is at most 200 characters");
   if (spec.language != "fr" && spec.language != "en") {
@@ -167,7 +167,6 @@ CampaignRow create_campaign(pqxx::connection& connection, const config::Config& 
     }
   }
 
-  pqxx::work tx(connection);
   if (!tx.exec_params("SELECT 1 FROM campaign WHERE name = $1", spec.name).empty()) {
     throw CampaignError(fmt::format("a campaign named '{}' already exists", spec.name));
   }
@@ -196,7 +195,12 @@ CampaignRow create_campaign(pqxx::connection& connection, const config::Config& 
       "INSERT INTO campaign_event (campaign_id, step, from_state, to_state, detail, host, pid)"
       " VALUES ($1, 'create', NULL, 'draft', $2, $3, $4)",
       created.id, fmt::format("{} rule(s)", spec.rules.size()), host_name(), static_cast<int>(::getpid()));
-  auto row = campaign_by_id(tx, created.id);
+  return campaign_by_id(tx, created.id);
+}
+
+CampaignRow create_campaign(pqxx::connection& connection, const config::Config& config, const CampaignSpec& spec) {
+  pqxx::work tx(connection);
+  auto row = create_campaign(tx, config, spec);
   tx.commit();
   return row;
 }
@@ -280,8 +284,7 @@ void record_event(pqxx::transaction_base& tx, int campaign_id, const std::string
       campaign_id, step, detail, host_name(), static_cast<int>(::getpid()));
 }
 
-CloseResult close_campaign(pqxx::connection& connection, int campaign_id, const std::string& detail) {
-  pqxx::work tx(connection);
+CloseResult close_campaign(pqxx::transaction_base& tx, int campaign_id, const std::string& detail) {
   CloseResult result;
   auto rows = tx.exec_params("SELECT state FROM campaign WHERE id = $1 FOR UPDATE", campaign_id);
   if (rows.empty()) throw CampaignError(fmt::format("no campaign with id {}", campaign_id));
@@ -294,6 +297,12 @@ CloseResult close_campaign(pqxx::connection& connection, int campaign_id, const 
                            .affected_rows());
   transition(tx, campaign_id, kOpenStates, "closed", "close", detail);
   tx.exec_params0("UPDATE campaign SET closed_at = now() WHERE id = $1", campaign_id);
+  return result;
+}
+
+CloseResult close_campaign(pqxx::connection& connection, int campaign_id, const std::string& detail) {
+  pqxx::work tx(connection);
+  auto result = close_campaign(tx, campaign_id, detail);
   tx.commit();
   return result;
 }

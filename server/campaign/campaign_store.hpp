@@ -15,7 +15,9 @@
 // replaces proposals agents are deciding on.
 //
 // Functions taking a transaction run in it and never commit; the others open their own. Every
-// state change is a campaign_event row (who: host and pid).
+// state change is a campaign_event row (who: host and pid). The changes an admin makes (create,
+// close) come in both forms: the API runs them in its own transaction so that the audit row
+// (auth/audit.hpp) commits with the change or not at all; the connection forms commit alone.
 #pragma once
 
 #include <pqxx/pqxx>
@@ -84,7 +86,10 @@ struct CampaignRow {
 
 // Checks the spec (name, language, dates, deadline after start, at least one rule, scope names
 // known to the configuration or the database) and creates a draft campaign with its admins.
-// Throws CampaignError (a name already taken included).
+// Throws CampaignError (a name already taken included). The transaction form writes in `tx` and
+// never commits (after a CampaignError `tx` may be aborted: abandon it); the connection form
+// commits its own transaction.
+CampaignRow create_campaign(pqxx::transaction_base& tx, const config::Config& config, const CampaignSpec& spec);
 CampaignRow create_campaign(pqxx::connection& connection, const config::Config& config, const CampaignSpec& spec);
 
 // By name, or by id when `name_or_id` is all digits and no campaign has that name. nullopt when
@@ -117,7 +122,10 @@ struct CloseResult {
   std::string previous_state;  // "closed" when it already was (nothing changed)
   int notifications_cancelled = 0;
 };
-// Closes the campaign: state closed, closed_at set, pending notifications cancelled. Idempotent.
+// Closes the campaign: state closed, closed_at set, pending notifications cancelled. Idempotent
+// (an already closed campaign: nothing written). Throws CampaignError for an unknown id. The
+// transaction form locks the campaign row in `tx` and never commits; the connection form commits.
+CloseResult close_campaign(pqxx::transaction_base& tx, int campaign_id, const std::string& detail = "");
 CloseResult close_campaign(pqxx::connection& connection, int campaign_id, const std::string& detail = "");
 
 }  // namespace mailprune::campaign

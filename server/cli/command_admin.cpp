@@ -22,6 +22,7 @@
 #include "auth/tokens.hpp"
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
+#include "cli/operator_audit.hpp"
 #include "db/database.hpp"
 #include "report/report.hpp"
 
@@ -164,10 +165,6 @@ int in_transaction(const Context& context, Work&& work) {
   }
   tx.commit();
   return kDone;
-}
-
-auth::Actor operator_actor() {
-  return auth::cli_actor(auth::cli_user());
 }
 
 int admin_add(const Context& context, const AdminArgs& args) {

@@ -7,11 +7,14 @@
 #include <memory>
 #include <mutex>
 
+#include <nlohmann/json.hpp>
+
 #include "apply/engine.hpp"
 #include "apply/progress.hpp"
 #include "apply/wiring.hpp"
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
+#include "cli/operator_audit.hpp"
 #include "db/database.hpp"
 #include "inventory/progress.hpp"
 
@@ -88,12 +91,54 @@ void print_dry_run(const apply::RunSummary& summary) {
   }
 }
 
+// The campaign a run works on, when the run will start (what apply::run refuses before touching
+// anything is left to it, with its message): nullopt otherwise.
+std::optional<int> campaign_of_run(pqxx::connection& connection, const apply::RunOptions& options) {
+  std::optional<apply::Action> single;
+  if (options.action) {
+    single = apply::load_action(connection, *options.action);
+    if (!single) return std::nullopt;
+  }
+  std::optional<int> id;
+  if (!options.campaign.empty()) {
+    auto campaign = apply::find_campaign(connection, options.campaign);
+    if (!campaign || (single && single->campaign_id != campaign->id)) return std::nullopt;
+    id = campaign->id;
+  } else if (single) {
+    id = single->campaign_id;
+  }
+  if (!id || !apply::unknown_mailboxes(connection, options.mailboxes).empty()) return std::nullopt;
+  return id;
+}
+
+// One audit row when apply, undo or purge starts, with its options, as the API's apply and undo
+// jobs are audited when queued (campaign.apply, campaign.undo; purge has no API: campaign.purge).
+// In a transaction of its own: the engine commits step by step. A dry run writes nothing.
+void audit_run_start(pqxx::connection& connection, const apply::RunOptions& options) {
+  if (options.dry_run) return;
+  auto campaign_id = campaign_of_run(connection, options);
+  if (!campaign_id) return;
+  nlohmann::json details = nlohmann::json::object();
+  const char* action = "campaign.purge";
+  if (options.mode == apply::Mode::apply) {
+    action = "campaign.apply";
+    details = {{"dry_run", false}, {"retry_failed", options.retry_failed}, {"mailboxes", options.mailboxes}};
+    if (options.limit) details["limit"] = *options.limit;
+  } else if (options.mode == apply::Mode::undo) {
+    action = "campaign.undo";
+    if (options.action) details["action"] = *options.action;
+    if (options.mailboxes.size() == 1) details["mailbox"] = options.mailboxes.front();
+    if (options.mailboxes.size() > 1) details["mailboxes"] = options.mailboxes;
+  }
+  audit_operator(connection, action, {"campaign", std::to_string(*campaign_id)}, details);
+}
+
 int run_engine(const Context& context, apply::RunOptions options) {
   if (context.config.sources.empty() && !options.dry_run) {
     throw UsageError{"no [[source]] is configured: no mailbox to act on (see docs/configuration.md)"};
   }
   db::Database database(context.config);
-  database.connect_migrated();
+  audit_run_start(*database.connect_migrated(), options);
   apply::EngineWiring wiring(context.config, database, options.dry_run);
   const apply::EngineContext& engine = wiring.context();
 

@@ -2,8 +2,12 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "campaign/agents.hpp"
 #include "campaign/campaign_store.hpp"
@@ -12,6 +16,7 @@
 #include "campaign/progress.hpp"
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
+#include "cli/operator_audit.hpp"
 #include "config/agents_csv.hpp"
 #include "config/policy_config.hpp"
 #include "db/database.hpp"
@@ -64,12 +69,20 @@ int agents_import(const Context& context, const AgentsArgs& args) {
   }
   db::Database database(context.config);
   auto connection = database.connect_migrated();
+  // The import and its audit row (as the API's POST /agents writes it) commit together.
+  pqxx::work tx(*connection);
   campaign::AgentImportReport report;
   try {
-    report = campaign::import_agents(*connection, agents);
+    report = campaign::import_agents(tx, agents);
   } catch (const std::invalid_argument& e) {
     throw UsageError{fmt::format("{}: {}; nothing was imported", args.file, e.what())};
   }
+  audit_operator(tx, "agents.import", {"agent", ""},
+                 {{"agents", agents.size()},
+                  {"added", report.added.size()},
+                  {"updated", report.updated.size()},
+                  {"new_teams", report.new_teams}});
+  tx.commit();
   fmt::print("{} agents in {}: {} added, {} updated, {} unchanged", agents.size(), args.file, report.added.size(),
              report.updated.size(), report.unchanged.size());
   if (!report.new_teams.empty()) fmt::print("; new teams: {}", list_of(report.new_teams));
@@ -99,6 +112,19 @@ int agents_list(const Context& context, const AgentsArgs& args) {
   }
   fmt::print("{}", report::render_table(table, report::parse_format(args.format)));
   return kDone;
+}
+
+// A long step (launch, notify) is audited when the command starts it, in a transaction of its own
+// (the step commits its own), as the API audits queuing its job: `action` with the step's options.
+// Only when the campaign is in a state the step runs from: otherwise the step refuses it, and
+// nothing was changed.
+void audit_step_start(pqxx::connection& connection, const std::string& name_or_id, const std::vector<std::string>& from,
+                      std::string_view action, const nlohmann::json& details) {
+  pqxx::work tx(connection);
+  auto row = campaign::require_campaign(tx, name_or_id);
+  if (std::find(from.begin(), from.end(), row.state) == from.end()) return;
+  audit_operator(tx, action, {"campaign", std::to_string(row.id)}, details);
+  tx.commit();
 }
 
 int campaign_create(const Context& context, const CampaignArgs& args) {
@@ -136,7 +162,12 @@ int campaign_create(const Context& context, const CampaignArgs& args) {
   }
   db::Database database(context.config);
   auto connection = database.connect_migrated();
-  auto created = campaign::create_campaign(*connection, context.config, spec);
+  // The campaign and its audit row (as the API's POST /campaigns writes it) commit together.
+  pqxx::work tx(*connection);
+  auto created = campaign::create_campaign(tx, context.config, spec);
+  audit_operator(tx, "campaign.create", {"campaign", std::to_string(created.id)},
+                 {{"name", created.name}, {"rules", created.rules.size()}});
+  tx.commit();
   fmt::print("campaign '{}' created (id {}, draft) with {} rule(s){}; next: mailprune campaign launch '{}'\n",
              created.name, created.id, created.rules.size(),
              created.target_bytes
@@ -161,6 +192,8 @@ int campaign_launch(const Context& context, const CampaignArgs& args) {
   campaign::LaunchOptions options;
   options.crawl = !args.no_crawl;
   options.full = args.full;
+  audit_step_start(*connection, args.campaign, campaign::kLaunchFrom, "campaign.launch",
+                   {{"crawl", options.crawl}, {"full", options.full}});
   campaign::LaunchResult result;
   try {
     result = campaign::launch_campaign(*connection, context.config, args.campaign, dependencies, options);
@@ -190,6 +223,9 @@ int campaign_notify(const Context& context, const CampaignArgs& args) {
           row.name)};
     }
   }
+  nlohmann::json audited = {{"reminder", args.reminder}};
+  if (args.limit) audited["limit"] = *args.limit;
+  audit_step_start(*connection, args.campaign, campaign::kNotifyFrom, "campaign.notify", audited);
   campaign::EmailSettings settings;
   settings.review_key = security::load_or_create_key(context.config, "review", config::Secret());
   settings.public_url = context.config.archive.public_url;
@@ -222,12 +258,17 @@ int campaign_notify(const Context& context, const CampaignArgs& args) {
 int campaign_close(const Context& context, const CampaignArgs& args) {
   db::Database database(context.config);
   auto connection = database.connect_migrated();
-  int id = 0;
-  {
-    pqxx::read_transaction tx(*connection);
-    id = campaign::require_campaign(tx, args.campaign).id;
+  // The close and its audit row (as the API's POST /close writes it) commit together; closing a
+  // closed campaign changes nothing and writes no row.
+  pqxx::work tx(*connection);
+  int id = campaign::require_campaign(tx, args.campaign).id;
+  auto result = campaign::close_campaign(tx, id, "closed from the command line");
+  if (result.previous_state != "closed") {
+    audit_operator(
+        tx, "campaign.close", {"campaign", std::to_string(id)},
+        {{"previous_state", result.previous_state}, {"notifications_cancelled", result.notifications_cancelled}});
   }
-  auto result = campaign::close_campaign(*connection, id, "closed from the command line");
+  tx.commit();
   if (result.previous_state == "closed") {
     fmt::print("campaign '{}' was already closed\n", args.campaign);
   } else {
@@ -259,7 +300,12 @@ int campaign_progress_page(const Context& context, const CampaignArgs& args) {
     fmt::print("{}\n", current.changed_at.empty() ? "" : " since " + current.changed_at);
     return kDone;
   }
-  auto result = progress::set_page_access(*connection, row.id, *progress::parse_mode(args.page_mode));
+  // Audited like the API's switch (campaign.progress_page, never the token), in the same transaction.
+  pqxx::work tx(*connection);
+  auto result = progress::set_page_access(tx, row.id, *progress::parse_mode(args.page_mode));
+  audit_operator(tx, "campaign.progress_page", {"campaign", std::to_string(row.id)},
+                 {{"mode", progress::mode_name(result.mode)}, {"previous", progress::mode_name(result.previous)}});
+  tx.commit();
   switch (result.mode) {
     case progress::PageMode::public_page:
       fmt::print("campaign '{}': progress page public, no login:\n  {}{}\n", row.name, base,

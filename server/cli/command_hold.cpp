@@ -2,13 +2,13 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
-#include <cstdlib>
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
+#include "cli/operator_audit.hpp"
 #include "db/database.hpp"
 #include "policy/holds.hpp"
 #include "report/report.hpp"
@@ -39,13 +39,6 @@ struct HoldArgs {
   int id = 0;
 };
 
-std::string who() {
-  for (const char* name : {"SUDO_USER", "USER", "LOGNAME"}) {
-    if (const char* value = std::getenv(name); value != nullptr && *value != '\0') return value;
-  }
-  return "";
-}
-
 // "2021-03-01 00:00:00.000000+00" as a start or "... 23:59:59.999999+00" as an end: the day alone.
 std::string shown_date(const std::string& bound) {
   if (bound.size() > 10 && (bound.substr(10) == " 00:00:00.000000+00" || bound.substr(10) == " 23:59:59.999999+00")) {
@@ -68,10 +61,12 @@ int hold_add(const Context& context, const HoldArgs& args) {
   pqxx::work tx(*connection);
   int id = 0;
   try {
-    id = policy::add_hold(tx, args.hold, who());
+    id = policy::add_hold(tx, args.hold, auth::cli_user());
   } catch (const policy::HoldError& e) {
     throw UsageError{e.what()};
   }
+  // Audited like the API's POST /holds, in the same transaction.
+  audit_operator(tx, "hold.create", {"hold", std::to_string(id)}, {{"reason", args.hold.reason}});
   tx.commit();
   fmt::print("hold {} added\n", id);
   return kDone;
@@ -124,6 +119,7 @@ int hold_remove(const Context& context, const HoldArgs& args) {
     case policy::RemoveHoldResult::removed:
       break;
   }
+  audit_operator(tx, "hold.remove", {"hold", std::to_string(args.id)}, nlohmann::json::object());
   tx.commit();
   fmt::print("hold {} removed\n", args.id);
   return kDone;

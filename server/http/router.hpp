@@ -45,7 +45,8 @@ class Router {
 
   // Replaces the handler of every route registered so far with wrap(method, path, prefix, handler)
   // (e.g. timed by metrics::HttpMetrics; `path` is the prefix of a prefix route). Routes added
-  // afterwards are left as they are. Call before Server::start().
+  // afterwards are left as they are. Call before Server::start(). Throws std::invalid_argument
+  // when `wrap` returns an empty handler.
   using Wrapper = std::function<Handler(const std::string& method, const std::string& path, bool prefix, Handler)>;
   void wrap_handlers(const Wrapper& wrap);
 
@@ -72,7 +73,9 @@ class Router {
   // The routes of the best-matching path (exact, else the longest prefix); empty when none.
   std::vector<const Route*> candidates(std::string_view path) const;
   const Route* find(std::string_view method, std::string_view path) const;
-  void insert(Route route);
+  // add() and add_prefix(): checks the route (path from '/', a handler, not already there) and
+  // keeps it; throws std::invalid_argument otherwise.
+  void insert(std::string method, std::string path, bool prefix, Handler handler, RouteOptions options);
 
   std::vector<Route> routes_;
 };

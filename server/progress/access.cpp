@@ -71,8 +71,7 @@ PageAccess page_access(pqxx::transaction_base& tx, int campaign_id) {
   return access;
 }
 
-SetAccessResult set_page_access(pqxx::connection& connection, int campaign_id, PageMode mode) {
-  pqxx::work tx(connection);
+SetAccessResult set_page_access(pqxx::transaction_base& tx, int campaign_id, PageMode mode) {
   auto campaign = campaign::campaign_by_id(tx, campaign_id);
   SetAccessResult result;
   result.mode = mode;
@@ -94,6 +93,12 @@ SetAccessResult set_page_access(pqxx::connection& connection, int campaign_id, P
       " VALUES ($1, 'progress-page', $2, $2, $3, $4, $5)",
       campaign_id, campaign.state, fmt::format("progress page: {}", mode_name(mode)), host_name(),
       static_cast<int>(::getpid()));
+  return result;
+}
+
+SetAccessResult set_page_access(pqxx::connection& connection, int campaign_id, PageMode mode) {
+  pqxx::work tx(connection);
+  auto result = set_page_access(tx, campaign_id, mode);
   tx.commit();
   return result;
 }

@@ -42,7 +42,10 @@ struct SetAccessResult {
 };
 
 // Sets the mode in one transaction (and records it in campaign_event). `link` always issues a new
-// token. Throws campaign::CampaignError for an unknown campaign id.
+// token. Throws campaign::CampaignError for an unknown campaign id. The transaction form writes in
+// `tx` and never commits (the API and the CLI commit it with their audit row); the connection
+// form commits its own transaction.
+SetAccessResult set_page_access(pqxx::transaction_base& tx, int campaign_id, PageMode mode);
 SetAccessResult set_page_access(pqxx::connection& connection, int campaign_id, PageMode mode);
 
 // The campaign that the path segment `key` of /progress/<key> opens: a link token of a campaign

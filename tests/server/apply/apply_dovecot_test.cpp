@@ -22,27 +22,6 @@ bool contains(const std::string& text, const std::string& needle) {
   return text.find(needle) != std::string::npos;
 }
 
-CliSource dovecot_source(const DovecotServer& imap, const SampleMailSet& set) {
-  CliSource source;
-  source.name = "dovecot";
-  source.port = imap.imap_port();
-  source.tls = "none";
-  source.user = imap.master_user();
-  source.password = imap.master_password();
-  source.login_as = "master";
-  source.max_connections = 2;
-  source.mailboxes = set.users;
-  return source;
-}
-
-CheckLogin dovecot_check(const DovecotServer& imap) {
-  CheckLogin check;
-  check.port = imap.imap_port();
-  check.login_format = "{mailbox}*" + imap.master_user();
-  check.password = imap.master_password();
-  return check;
-}
-
 std::string policy(const std::string& detach_min, const std::string& held_mailbox) {
   return "[policy]\nquarantine_folder = \"mailprune/Quarantine\"\n\n"
          "[[rule]]\nname = \"large\"\naction = \"detach\"\napproval = \"auto\"\nmin_attachment_size = \"" +
@@ -76,7 +55,7 @@ TEST(ApplyDovecot, KilledAfterEveryStepLosesNothingDoesNothingTwiceAndUndoRestor
   auto set = generate_sample_mail(mail / "set", {.users = 3, .messages = 36, .seed = 11, .size_scale = 0.05});
   DovecotServer imap;
   imap.load(set);
-  ApplyScene scene(dovecot_source(imap, set), policy("2kB", set.users[0]), dovecot_check(imap));
+  ApplyScene scene(dovecot_source(imap, set.users), policy("2kB", set.users[0]), dovecot_check(imap));
   scene.archive_folder = "Old/{year}";
 
   auto crawl = scene.run({"crawl"});
@@ -156,24 +135,27 @@ TEST(ApplyDovecot, ChangedMessagesProtectionsDryRunLimitAndPurge) {
   imap.load(set);
   // Every attachment of 100 bytes or more: signed, calendar and flagged messages match the rule and
   // must be kept out by the protections.
-  ApplyScene scene(dovecot_source(imap, set), policy("100B", set.users[1]), dovecot_check(imap));
+  ApplyScene scene(dovecot_source(imap, set.users), policy("100B", set.users[1]), dovecot_check(imap));
   scene.archive_folder = "Old/{year}";
   auto& cli = scene.cli();
 
   ASSERT_EQ(scene.run({"crawl"}).exit_code, 0);
   auto plan = scene.run({"plan", "--campaign", "c"});
   ASSERT_EQ(plan.exit_code, 0) << plan.output;
+  const std::string campaign = std::to_string(cli.scalar("SELECT id FROM campaign WHERE name = 'c'"));
   for (const std::string reason : {"flagged", "signed", "calendar"}) {
     EXPECT_GT(cli.scalar("SELECT count(*) FROM plan_skip WHERE reason = '" + reason + "'"), 0) << reason;
   }
 
   // Dry run: a list, and nothing written.
-  auto dry = scene.run({"apply", "--campaign", "c", "--dry-run"});
+  const std::vector<std::string> operator_env = {"SUDO_USER=ops-maria"};
+  auto dry = scene.run({"apply", "--campaign", "c", "--dry-run"}, operator_env);
   ASSERT_EQ(dry.exit_code, 0) << dry.output;
   EXPECT_TRUE(contains(dry.output, "dry run")) << dry.output;
   EXPECT_TRUE(contains(dry.output, "detach")) << dry.output;
   EXPECT_EQ(cli.scalar("SELECT count(*) FROM action"), 0);
   EXPECT_EQ(cli.scalar("SELECT count(*) FROM apply_run"), 0);
+  EXPECT_EQ(cli.scalar("SELECT count(*) FROM audit_log"), 0);
 
   // A person changes a message after the crawl (another client sets a keyword).
   auto target = cli.strings(
@@ -194,12 +176,12 @@ TEST(ApplyDovecot, ChangedMessagesProtectionsDryRunLimitAndPurge) {
   }
 
   const std::string before = scene.snapshot("before");
-  auto first = scene.run({"apply", "--campaign", "c", "--limit", "5"});
+  auto first = scene.run({"apply", "--campaign", "c", "--limit", "5"}, operator_env);
   ASSERT_EQ(first.exit_code, 0) << first.output;
   EXPECT_EQ(cli.scalar("SELECT count(*) FROM action WHERE step IN ('done', 'skipped', 'failed') "
                        "AND reason IS DISTINCT FROM 'superseded'"),
             5);
-  auto rest_run = scene.run({"apply", "--campaign", "c"});
+  auto rest_run = scene.run({"apply", "--campaign", "c"}, operator_env);
   ASSERT_EQ(rest_run.exit_code, 0) << rest_run.output;
   // Skipped in whichever of the two runs took it up.
   EXPECT_TRUE(contains(first.output + rest_run.output, "skipped (changed 1)")) << first.output << rest_run.output;
@@ -215,7 +197,7 @@ TEST(ApplyDovecot, ChangedMessagesProtectionsDryRunLimitAndPurge) {
   EXPECT_GT(report["counts"]["detached_parts"].get<int>(), 20);
 
   // Purge: nothing before the grace period is over; then the quarantine is emptied, and only it.
-  auto early = scene.run({"purge", "--campaign", "c"});
+  auto early = scene.run({"purge", "--campaign", "c"}, operator_env);
   ASSERT_EQ(early.exit_code, 0) << early.output;
   EXPECT_EQ(cli.scalar("SELECT count(*) FROM action WHERE step = 'purged'"), 0);
   const std::int64_t quarantined = cli.scalar("SELECT count(*) FROM action WHERE kind = 'delete' AND step = 'done'");
@@ -226,20 +208,32 @@ TEST(ApplyDovecot, ChangedMessagesProtectionsDryRunLimitAndPurge) {
     tx.exec("UPDATE action SET purge_after = now() - interval '1 second' WHERE kind = 'delete'");
     tx.commit();
   }
-  auto purge = scene.run({"purge"});
+  auto purge = scene.run({"purge"}, operator_env);
   ASSERT_EQ(purge.exit_code, 0) << purge.output;
   EXPECT_EQ(cli.scalar("SELECT count(*) FROM action WHERE step = 'purged'"), quarantined);
-  json removed = {{"removed", json::array()}};
-  for (const auto& row : cli.strings("SELECT m.address || '|' || a.internet_message_id FROM action a "
-                                     "JOIN mailbox m ON m.id = a.mailbox_id WHERE a.step = 'purged'")) {
-    removed["removed"].push_back({{"mailbox", row.substr(0, row.find('|'))},
-                                  {"folder", "mailprune/Quarantine"},
-                                  {"message_id", row.substr(row.find('|') + 1)}});
-  }
   const std::string purged = scene.snapshot("purged");
-  json purge_report = scene.compare(after, purged, removed, false);
+  json purge_report = scene.compare(after, purged, scene.expected_purge(), false);
   EXPECT_TRUE(purge_report["ok"].get<bool>()) << purge_report.dump(1);
   EXPECT_EQ(purge_report["counts"]["removed"].get<std::int64_t>(), quarantined);
+
+  // One detach taken back by its id.
+  const std::int64_t detached =
+      cli.scalar("SELECT min(id) FROM action WHERE kind = 'detach' AND step = 'done' AND campaign_id = " + campaign);
+  auto undone = scene.run({"undo", "--action", std::to_string(detached)}, operator_env);
+  ASSERT_EQ(undone.exit_code, 0) << undone.output;
+
+  // Each run is audited when it starts, with its options (campaign.apply and campaign.undo as the
+  // API's jobs; campaign.purge), by the operator; the dry run is not.
+  const std::string object = " campaign:" + campaign + " ";
+  EXPECT_EQ(
+      cli.strings("SELECT actor_kind || ' ' || actor || ' ' || action || ' ' || object_type || ':' ||"
+                  " object_id || ' ' || details::text || ' ' || ip FROM audit_log ORDER BY id"),
+      (std::vector<std::string>{
+          "cli ops-maria campaign.apply" + object +
+              R"({"limit": 5, "dry_run": false, "mailboxes": [], "retry_failed": false} )",
+          "cli ops-maria campaign.apply" + object + R"({"dry_run": false, "mailboxes": [], "retry_failed": false} )",
+          "cli ops-maria campaign.purge" + object + "{} ", "cli ops-maria campaign.purge" + object + "{} ",
+          "cli ops-maria campaign.undo" + object + R"({"action": )" + std::to_string(detached) + "} "}));
 }
 
 // The same on Cyrus (its own CATENATE, UIDPLUS, CONDSTORE and quota), killed after two of the
@@ -249,21 +243,11 @@ TEST(ApplyCyrus, KilledMidDetachResumesAndUndoRestores) {
   auto set = generate_sample_mail(mail / "set", {.users = 2, .messages = 20, .seed = 13, .size_scale = 0.05});
   CyrusServer server;
   server.load(set);
-  CliSource source;
-  source.name = "cyrus";
-  source.port = server.imap_port();
-  source.tls = "starttls";
-  source.ca_file = server.ca_path();
-  source.user = server.admin_user();
-  source.password = server.admin_password();
-  source.login_as = "authzid";
-  source.max_connections = 2;
-  source.mailboxes = set.users;
   CheckLogin check;
   check.port = server.imap_port();
   check.password = server.admin_password();
   check.authzid_admin = server.admin_user();
-  ApplyScene scene(source, policy("3kB", set.users[0]), check);
+  ApplyScene scene(cyrus_source(server, set.users), policy("3kB", set.users[0]), check);
   scene.archive_folder = "Old/{year}";
 
   ASSERT_EQ(scene.run({"crawl"}).exit_code, 0);

@@ -141,5 +141,31 @@ TEST(Agents, AgentsDerivedFromMailboxesFollowThemUntilImported) {
   EXPECT_EQ(db.text("SELECT origin FROM agent WHERE address = 'dave@example.org'"), "import");
 }
 
+// The transaction form writes in the caller's transaction and never commits: abandoned, nothing is
+// imported; it may run twice in one transaction (its staging table does not outlive a call).
+TEST(Agents, ImportInTheCallersTransactionCommitsWithItOnly) {
+  CampaignDb db;
+  db.mailbox("alice@example.org");
+  auto file = parse("address,display_name,team\nalice@example.org,Alice,sales\n");
+  {
+    pqxx::work tx(db.connection());
+    EXPECT_EQ(campaign::import_agents(tx, file).added, (Strings{"alice@example.org"}));
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM agent")[0].as<int>(), 1);
+  }  // abandoned: rolled back
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM agent"), 0);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM team"), 0);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM mailbox WHERE team_id IS NOT NULL"), 0);
+  {
+    pqxx::work tx(db.connection());
+    EXPECT_EQ(campaign::import_agents(tx, file).added.size(), 1u);
+    auto again = campaign::import_agents(tx, parse("address,team\nbob@example.org,sales\n"));
+    EXPECT_EQ(again.added, (Strings{"bob@example.org"}));
+    EXPECT_EQ(again.missing, (Strings{"alice@example.org"}));
+    tx.commit();
+  }
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM agent"), 2);
+  EXPECT_EQ(db.text("SELECT t.name FROM mailbox m JOIN team t ON t.id = m.team_id"), "sales");
+}
+
 }  // namespace
 }  // namespace mailprune::test

@@ -279,5 +279,43 @@ TEST(Campaigns, ListShowsEveryCampaign) {
   EXPECT_EQ(json[1]["target_bytes"], nullptr);
 }
 
+// The transaction forms of create and close write in the caller's transaction and never commit:
+// abandoned, there is no campaign and no close; committed, both are there with their events.
+TEST(Campaigns, CreateAndCloseInTheCallersTransactionCommitWithItOnly) {
+  CampaignDb db;
+  campaign::CampaignSpec spec;
+  spec.name = "summer";
+  config::Rule rule;
+  rule.name = "big";
+  rule.action = config::RuleAction::detach;
+  rule.min_attachment_size = 1000000;
+  spec.rules = {rule};
+  {
+    pqxx::work tx(db.connection());
+    EXPECT_EQ(campaign::create_campaign(tx, db.config(), spec).name, "summer");
+  }
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM campaign"), 0);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM campaign_event"), 0);
+  int id = 0;
+  {
+    pqxx::work tx(db.connection());
+    id = campaign::create_campaign(tx, db.config(), spec).id;
+    tx.commit();
+  }
+  {
+    pqxx::work tx(db.connection());
+    EXPECT_EQ(campaign::close_campaign(tx, id, "test").previous_state, "draft");
+    EXPECT_EQ(campaign::close_campaign(tx, id).previous_state, "closed");  // seen inside the transaction
+  }
+  EXPECT_EQ(db.text("SELECT state || '|' || (closed_at IS NULL) FROM campaign"), "draft|true");
+  {
+    pqxx::work tx(db.connection());
+    EXPECT_EQ(campaign::close_campaign(tx, id, "test").previous_state, "draft");
+    tx.commit();
+  }
+  EXPECT_EQ(db.text("SELECT state || '|' || (closed_at IS NULL) FROM campaign"), "closed|false");
+  EXPECT_EQ(db.text("SELECT string_agg(step, ' ' ORDER BY id) FROM campaign_event"), "create close");
+}
+
 }  // namespace
 }  // namespace mailprune::test

@@ -31,11 +31,26 @@ class PlanCli : public PlannerTest {
     base_ = fmt::format("[database]\nurl = \"postgresql://{}@{}:{}/{}\"\npassword_env = \"MP_TEST_DB_PASSWORD\"\n",
                         pg.superuser(), pg.host(), pg.port(), database_);
   }
-  platform::RunResult run(const std::string& config, const std::vector<std::string>& args) {
+  // `extra_env`: e.g. SUDO_USER, who the audit rows name.
+  platform::RunResult run(const std::string& config, const std::vector<std::string>& args,
+                          const std::vector<std::string>& extra_env = {}) {
     std::string path = scratch_.write("mailprune.toml", base_ + config);
     std::vector<std::string> argv{"--config", path, "--log-level", "warn"};
     argv.insert(argv.end(), args.begin(), args.end());
-    return mailprune::testing::mailprune(argv, {"MP_TEST_DB_PASSWORD=" + PostgresServer::shared().password()});
+    std::vector<std::string> env{"MP_TEST_DB_PASSWORD=" + PostgresServer::shared().password()};
+    env.insert(env.end(), extra_env.begin(), extra_env.end());
+    return mailprune::testing::mailprune(argv, env);
+  }
+  // The audit rows, oldest first: "actor_kind actor action object_type:object_id details ip".
+  std::vector<std::string> audit_rows() {
+    pqxx::connection c(url_);
+    pqxx::read_transaction tx(c);
+    std::vector<std::string> rows;
+    for (const auto& r : tx.exec("SELECT actor_kind || ' ' || actor || ' ' || action || ' ' || object_type || ':' ||"
+                                 " object_id || ' ' || details::text || ' ' || ip FROM audit_log ORDER BY id")) {
+      rows.push_back(r[0].as<std::string>());
+    }
+    return rows;
   }
   std::int64_t rows() {
     return scalar(
@@ -136,8 +151,11 @@ TEST_F(PlanCli, RefusesToReplanOnceAgentsAreEmailed) {
 }
 
 TEST_F(PlanCli, HoldAddListRemove) {
-  auto added = run(kRules, {"hold", "add", "--mailbox", "alice@*", "--from", "2020-01-01", "--to", "2020-12-31",
-                            "--reason", "case 12"});
+  const std::vector<std::string> operator_env = {"SUDO_USER=ops-maria"};
+  auto added =
+      run(kRules,
+          {"hold", "add", "--mailbox", "alice@*", "--from", "2020-01-01", "--to", "2020-12-31", "--reason", "case 12"},
+          operator_env);
   ASSERT_EQ(added.exit_code, 0) << added.output;
   auto list = run(kRules, {"hold", "list", "--format", "json"});
   ASSERT_EQ(list.exit_code, 0) << list.output;
@@ -151,6 +169,7 @@ TEST_F(PlanCli, HoldAddListRemove) {
     EXPECT_EQ(h["date_from"], "2020-01-01 00:00:00.000000+00");
     EXPECT_EQ(h["date_to"], "2020-12-31 23:59:59.999999+00");
     EXPECT_EQ(h["reason"], "case 12");
+    EXPECT_EQ(h["created_by"], "ops-maria");
   }
   auto table = run(kRules, {"hold", "list"});
   EXPECT_TRUE(contains(table.output, "2020-12-31")) << table.output;
@@ -163,10 +182,23 @@ TEST_F(PlanCli, HoldAddListRemove) {
   auto config_remove = run(kRules, {"hold", "remove", std::to_string(config_id)});
   EXPECT_EQ(config_remove.exit_code, 2);
   EXPECT_TRUE(contains(config_remove.output, "remove it there")) << config_remove.output;
-  auto removed = run(kRules, {"hold", "remove", std::to_string(cli_id)});
+  auto removed = run(kRules, {"hold", "remove", std::to_string(cli_id)}, operator_env);
   EXPECT_EQ(removed.exit_code, 0) << removed.output;
   EXPECT_EQ(scalar("SELECT count(*) FROM hold"), 1);
   EXPECT_EQ(run(kRules, {"hold", "remove", std::to_string(cli_id)}).exit_code, 2);
+
+  // Audited as the API's POST and DELETE /holds (hold.create with the reason, hold.remove), by the
+  // operator, without an address; the refused additions and removals are not.
+  const std::string hold = "hold:" + std::to_string(cli_id);
+  EXPECT_EQ(audit_rows(), (std::vector<std::string>{"cli ops-maria hold.create " + hold + R"( {"reason": "case 12"} )",
+                                                    "cli ops-maria hold.remove " + hold + " {} "}));
+
+  // In the same transaction: an audit insert that fails takes the hold down with it.
+  exec("ALTER TABLE audit_log ADD CONSTRAINT test_refused CHECK (action <> 'hold.create') NOT VALID");
+  auto refused = run(kRules, {"hold", "add", "--sender", "x@example.org", "--reason", "r"}, operator_env);
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_EQ(scalar("SELECT count(*) FROM hold"), 1);
+  EXPECT_EQ(audit_rows().size(), 2u);
 }
 
 }  // namespace
