@@ -11,7 +11,8 @@
 // campaign:
 // SETTINGS_JSON: {"admin": [login, password], "viewer": [login, password], "campaign": name,
 // "target": "1MB", "deadline": "2099-12-31", "team": a team to tick, "undoMailbox": a mailbox of that
-// team, "approve": a command line that marks the campaign's selected proposals approved}. The
+// team, "approve": a command line that marks the campaign's selected proposals approved, "hold":
+// {mailbox, folder, from, to, reason}, "agentsCsv": the text of a CSV of new agents}. The
 // script, as people do it with the page's own controls:
 //   1. opens /console/ in French: a wrong password shows the error; five more wrong ones for an
 //      unknown login end with the throttling message;
@@ -23,9 +24,12 @@
 //      the decisions in PostgreSQL); applies (confirmed in a dialog) against Dovecot, and the
 //      progress tab shows more space freed without being reloaded (screenshots before and after);
 //      then undoes one mailbox and the whole campaign, each followed on the page until its job ends;
-//   3. opens the reports (largest mailboxes, attachments, duplicates) and the failures page, then
-//      logs out;
-//   4. logs in as the viewer: the campaign page has no launch button, the list no "new" link;
+//   3. opens the reports (largest mailboxes, attachments, duplicates) and the failures page; on the
+//      holds page adds settings.hold (refused first without a reason; confirmed in a dialog), sees it
+//      listed, removes it (confirmed); on the agents page imports a CSV with a bad line (refused,
+//      the line named), then settings.agentsCsv, and reads the report; then logs out;
+//   4. logs in as the viewer: the campaign page has no launch button, the list no "new" link; the
+//      holds and agents pages list without a form or a button;
 //   5. shows the login page in English and the campaign page on a narrow screen.
 // A screenshot of each page goes to MAILPRUNE_SCREENSHOT_DIR (browser.js). Any error in the page
 // (a script error, a Content-Security-Policy violation) fails the run. Output: one JSON line on
@@ -101,6 +105,88 @@ async function feedbackText(page) {
 async function tableRows(page, scope) {
   await page.locator(`${scope} table tbody tr`).first().waitFor({ timeout: 15000 });
   return page.locator(`${scope} table tbody tr`).count();
+}
+
+// The holds page as an administrator: the form refuses a hold without a reason by itself; a hold
+// is added (confirmed in a dialog), listed, then removed (confirmed too). settings.hold: {mailbox,
+// folder, from, to, reason}.
+async function holdsAsAdmin(page, result) {
+  await page.getByRole('link', { name: 'Conservation', exact: true }).click();
+  await page.getByRole('heading', { name: 'Conservation légale' }).waitFor();
+  const count = page.locator('#holds-count');
+  await count.waitFor({ timeout: 15000 });
+  result.holdsBefore = (await count.textContent()).trim();
+  const rowsBefore = await page.locator('#holds-result table tbody tr').count();
+  await page.getByRole('button', { name: 'Ajouter la conservation' }).click();
+  result.holdReasonMissing = (await page.locator('[data-field="reason"] .field-error').textContent()).trim();
+  const hold = settings.hold;
+  await page.getByLabel('Boîte aux lettres', { exact: true }).fill(hold.mailbox);
+  await page.getByLabel('Dossier', { exact: true }).fill(hold.folder);
+  await page.getByLabel('Du', { exact: true }).fill(hold.from);
+  await page.getByLabel('Au', { exact: true }).fill(hold.to);
+  await page.getByLabel('Motif', { exact: true }).fill(hold.reason);
+  await shot(page, 'console-hold-new');
+  await page.getByRole('button', { name: 'Ajouter la conservation' }).click();
+  let dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  result.holdAddConfirm = (await dialog.locator('p').textContent()).trim();
+  await dialog.getByRole('button', { name: 'Ajouter la conservation' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await page.locator('#status.ok').waitFor({ timeout: 15000 });
+  result.holdAdded = (await page.locator('#status').textContent()).trim();
+  const added = page.locator('#holds-result tbody tr', { hasText: hold.reason });
+  await added.waitFor({ timeout: 15000 });
+  result.holdRow = (await added.textContent()).trim();
+  result.holdRowsAfterAdd = (await page.locator('#holds-result table tbody tr').count()) - rowsBefore;
+  await shot(page, 'console-holds');
+
+  await added.getByRole('button', { name: /^Retirer la conservation \d+$/ }).click();
+  dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  result.holdRemoveConfirm = (await dialog.locator('p').textContent()).trim();
+  await dialog.getByRole('button', { name: 'Retirer' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await page.waitForFunction((reason) => ![...document.querySelectorAll('#holds-result tbody tr')]
+    .some((row) => row.textContent.includes(reason)), hold.reason, { timeout: 15000 });
+  result.holdRemoved = (await page.locator('#status').textContent()).trim();
+  result.holdsAfter = (await count.textContent()).trim();
+  result.holdRemoveButtons = await page.locator('#holds-result tbody button').count();
+  await shot(page, 'console-holds-removed');
+}
+
+// The agents page as an administrator: a CSV with a bad line is refused whole, with the line
+// named; settings.agentsCsv is then imported and its report read.
+async function agentsImport(page, result) {
+  await page.getByRole('link', { name: 'Agents', exact: true }).click();
+  await page.getByRole('heading', { name: 'Importer les agents' }).waitFor();
+  await page.locator('#agents-result table').waitFor({ timeout: 15000 });
+  result.agentRowsBefore = await page.locator('#agents-result table tbody tr').count();
+  const file = page.getByLabel('Fichier CSV');
+  const bad = 'address,display_name,team,language\nzoe@example.org,Zoé,Archives,fr\nyann@example.org,Yann,Archives,de\n';
+  await file.setInputFiles({ name: 'agents-bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+  expectedFailures.push('400 POST /api/v1/agents');
+  await page.getByRole('button', { name: 'Importer', exact: true }).click();
+  await page.locator('#import-errors').waitFor({ timeout: 15000 });
+  result.importErrors = (await page.locator('#import-errors').textContent()).trim();
+  await shot(page, 'console-agents-import-error');
+
+  await file.setInputFiles({ name: 'agents.csv', mimeType: 'text/csv', buffer: Buffer.from(settings.agentsCsv) });
+  await page.getByRole('button', { name: 'Importer', exact: true }).click();
+  await page.locator('#import-report').waitFor({ timeout: 15000 });
+  result.importReport = (await page.locator('#import-report .message').textContent()).trim();
+  result.importNewTeams = await page.locator('#import-report details', { hasText: 'Nouvelles équipes' }).locator('li').allTextContents();
+  await page.waitForFunction((n) => document.querySelectorAll('#agents-result table tbody tr').length > n,
+    result.agentRowsBefore, { timeout: 15000 });
+  result.agentRowsAfter = await page.locator('#agents-result table tbody tr').count();
+  await shot(page, 'console-agents-import');
+}
+
+// A list page opened from the menu by a viewer: [rows of its table, forms, buttons on the page].
+async function viewerListPage(page, link, list, forms) {
+  await page.getByRole('link', { name: link, exact: true }).click();
+  await page.locator(`${list} table`).waitFor({ timeout: 15000 });
+  return [await page.locator(`${list} table tbody tr`).count(), await page.locator(forms).count(),
+    await page.locator('#main button').count()];
 }
 
 async function run() {
@@ -310,6 +396,12 @@ async function run() {
     result.failures = (await page.locator('#failures-result p').first().textContent()).trim();
     await shot(page, 'console-failures');
 
+    // Holds and agents: add a hold, see it, remove it; a bad CSV then a good one.
+    const directoryStarted = Date.now();
+    await holdsAsAdmin(page, result);
+    await agentsImport(page, result);
+    result.holdsAgentsMs = Date.now() - directoryStarted;
+
     await page.getByRole('button', { name: 'Se déconnecter' }).click();
     await page.getByRole('heading', { name: 'Connexion à la console' }).waitFor();
     result.afterLogout = (await page.locator('#status').textContent()).trim();
@@ -330,6 +422,15 @@ async function run() {
     result.viewerPageMode = (await viewer.page.locator('#progress-page-mode').textContent()).trim();
     result.viewerPageButtons = await viewer.page.locator('#progress-page button').count();
     await shot(viewer.page, 'console-viewer-campaign');
+    // Holds and agents: the lists, without the forms or the buttons that change anything.
+    const holds = await viewerListPage(viewer.page, 'Conservation', '#holds-result', '#hold-form');
+    [result.viewerHoldRows, result.viewerHoldForms, result.viewerHoldButtons] = holds;
+    await shot(viewer.page, 'console-viewer-holds');
+    const agents = await viewerListPage(viewer.page, 'Agents', '#agents-result', '#agents-form, input[type="file"]');
+    [result.viewerAgentRows, result.viewerImportForms, result.viewerAgentButtons] = agents;
+    await viewer.page.goBack();  // agents -> holds -> the campaign page
+    await viewer.page.goBack();
+    await viewer.page.locator('#live-job .job').waitFor({ timeout: 15000 });
     // A narrow screen: the same page must still fit (no horizontal scrolling of the page itself).
     await viewer.page.setViewportSize({ width: 375, height: 800 });
     await viewer.page.waitForTimeout(200);

@@ -38,12 +38,13 @@ function queryString(query) {
   return text ? `?${text}` : '';
 }
 
-async function call(method, path, { query, body, login = false } = {}) {
+// `body` goes as JSON, unless `contentType` says what the (text) body already is.
+async function call(method, path, { query, body, contentType, login = false } = {}) {
   const headers = { Accept: 'application/json' };
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
   if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
+    headers['Content-Type'] = contentType || 'application/json';
+    init.body = contentType ? body : JSON.stringify(body);
   }
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let response;
@@ -75,6 +76,8 @@ export const api = {
   post: (path, body = {}) => call('POST', path, { body }),
   put: (path, body = {}) => call('PUT', path, { body }),
   del: (path) => call('DELETE', path),
+  // A CSV file's text, as the API's imports take it (POST /agents).
+  postCsv: (path, text) => call('POST', path, { body: text, contentType: 'text/csv; charset=utf-8' }),
 
   session: () => call('GET', '/session'),
   login: (login, password) => call('POST', '/session', { body: { login, password }, login: true }),

@@ -8,6 +8,8 @@ import { h, clear, field, setStatus, errorText, message } from './ui.js';
 import { campaignsView, createCampaignView } from './views_campaigns.js';
 import { campaignView } from './views_campaign.js';
 import { mailboxesView, attachmentsView, duplicatesView, failuresView } from './views_reports.js';
+import { holdsView } from './views_holds.js';
+import { agentsView } from './views_agents.js';
 
 const state = { session: null, cleanup: null };
 
@@ -19,6 +21,8 @@ const routes = [
   { pattern: /^#\/reports\/attachments$/, view: attachmentsView, nav: '#/reports/attachments' },
   { pattern: /^#\/reports\/duplicates$/, view: duplicatesView, nav: '#/reports/duplicates' },
   { pattern: /^#\/failures(?:\?.*)?$/, view: failuresView, nav: '#/failures' },
+  { pattern: /^#\/holds$/, view: holdsView, nav: '#/holds' },
+  { pattern: /^#\/agents$/, view: agentsView, nav: '#/agents' },
 ];
 
 function isAdmin() {

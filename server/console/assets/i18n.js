@@ -3,7 +3,9 @@
 // remembered), and number, size and date formats of that language.
 //
 // t(key, { name: 'x' }) gives the text of `key` with {name} replaced; '' when the key is unknown (the
-// caller may then fall back to the raw value, e.g. an action the dictionary does not know).
+// caller may then fall back to the raw value, e.g. an action the dictionary does not know). The texts
+// of some pages live in their own file (i18n_directory.js) and are merged in here.
+import directoryTexts from './i18n_directory.js';
 
 const dictionary = {
   fr: {
@@ -533,6 +535,8 @@ const dictionary = {
     'failures.more': 'Only the first 200 are shown.',
   },
 };
+
+for (const code of Object.keys(dictionary)) Object.assign(dictionary[code], directoryTexts[code]);
 
 export const languages = Object.keys(dictionary);
 const storageKey = 'mailprune.console.language';

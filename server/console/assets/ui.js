@@ -147,6 +147,30 @@ export function progressLine(label, done, total, extra, format = formatNumber) {
     bar);
 }
 
+// A page whose list an administrator's form changes (holds, agents): `render(reload)` fetches and
+// returns the list's content; `form(reload)` builds the form, which calls reload() after a change;
+// viewers get `viewerNote` in its place. Returns the view's cleanup (no render after the page
+// changed).
+export function listPage(main, context, { title, intro, viewerNote, listId, form, render }) {
+  document.title = `${title} · mailprune`;
+  let alive = true;
+  const list = h('div', { id: listId, 'aria-live': 'polite' });
+  async function reload() {
+    try {
+      const content = await render(reload);
+      if (alive) clear(list, content);
+    } catch (error) {
+      if (alive) clear(list, message(errorText(error), 'error'));
+    }
+  }
+  clear(main, h('h1', {}, title), h('p', {}, intro),
+    context.isAdmin ? form(reload) : h('p', { class: 'hint' }, viewerNote), list);
+  reload();
+  return () => {
+    alive = false;
+  };
+}
+
 export function badge(text, kind) {
   return h('span', { class: `badge ${kind || ''}` }, text);
 }

@@ -2,6 +2,47 @@
 // server renders every figure); this script listens to the page's Server-Sent Events, swaps in
 // the sections the server re-rendered for each new snapshot, and draws the timeline with uPlot.
 'use strict';
+// The chart's time axis in the page's language (`lang`: 'fr' or 'en'): uPlot's own date templates
+// ({D}, {MMM}, {HH}...) with French or English month and day names, and each language's order
+// ("29 nov." / "Nov 29", 24-hour clock in French). Returns { names } for uPlot.fmtDate, { axis }
+// for the x axis' `values` and { legend } for the time series' value. A global, so that
+// tests/server/progress checks it under Node.
+function progressTimeFormats(lang) {
+  var names = lang === 'en' ? {
+    MMMM: ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October',
+      'November', 'December'],
+    MMM: ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'],
+    WWWW: ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'],
+    WWW: ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'],
+  } : {
+    MMMM: ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août', 'septembre', 'octobre',
+      'novembre', 'décembre'],
+    MMM: ['janv.', 'févr.', 'mars', 'avr.', 'mai', 'juin', 'juil.', 'août', 'sept.', 'oct.', 'nov.', 'déc.'],
+    WWWW: ['dimanche', 'lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi'],
+    WWW: ['dim.', 'lun.', 'mar.', 'mer.', 'jeu.', 'ven.', 'sam.'],
+  };
+  var formats = lang === 'en' ?
+    { day: '{MMM} {D}', dayYear: '{MMM} {D}, {YYYY}', hour: '{h}{aa}', time: '{h}:{mm}{aa}', legend: '{WWW}, ' } :
+    { day: '{D} {MMM}', dayYear: '{D} {MMM} {YYYY}', hour: '{H} h', time: '{HH}:{mm}', legend: '{WWW} ' };
+  // uPlot's axis rows: [tick step in seconds, label, then what is appended to the label of the
+  // first tick and of a tick where the year, month, day, hour, minute or second changes, 1].
+  var minute = 60;
+  var hour = 3600;
+  var day = 86400;
+  var nl = '\n';
+  var axisStamps = [
+    [365 * day, '{YYYY}', null, null, null, null, null, null, 1],
+    [28 * day, '{MMM}', nl + '{YYYY}', null, null, null, null, null, 1],
+    [day, formats.day, nl + '{YYYY}', null, null, null, null, null, 1],
+    [hour, formats.hour, nl + formats.dayYear, null, nl + formats.day, null, null, null, 1],
+    [minute, formats.time, nl + formats.dayYear, null, nl + formats.day, null, null, null, 1],
+    [1, ':{ss}', nl + formats.dayYear + ' ' + formats.time, null, nl + formats.day + ' ' + formats.time, null,
+      nl + formats.time, null, 1],
+  ];
+  var legendStamp = formats.legend + formats.dayYear + ', ' + formats.time;
+  return { names: names, axis: axisStamps, legend: legendStamp };
+}
+
 (function () {
   var main = document.getElementById('progress');
   if (!main || !window.EventSource) return;
@@ -24,6 +65,13 @@
     text = text.replace(/\.0$/, '');
     if (lang !== 'en') text = text.replace('.', ',');
     return text + '\u00a0' + units[unit];
+  }
+
+  var time = progressTimeFormats(lang);
+
+  // uPlot compiles every template through this, so its names are the page's language.
+  function fmtDate(template) {
+    return window.uPlot.fmtDate(template, time.names);
   }
 
   function chartWidth() {
@@ -52,14 +100,15 @@
       chart = new uPlot({
         width: chartWidth(),
         height: 240,
-        series: [{ label: lang === 'en' ? 'Time' : 'Heure' }, {
+        fmtDate: fmtDate,
+        series: [{ label: lang === 'en' ? 'Time' : 'Heure', value: time.legend }, {
           label: lang === 'en' ? 'Freed' : 'Libéré',
           stroke: '#1f6f8b',
           fill: 'rgba(31, 111, 139, 0.15)',
           width: 2,
           value: function (u, v) { return v == null ? '' : formatBytes(v); },
         }],
-        axes: [{}, { size: 70, values: function (u, values) { return values.map(formatBytes); } }],
+        axes: [{ values: time.axis }, { size: 70, values: function (u, values) { return values.map(formatBytes); } }],
         scales: { y: { range: function (u, min, max) { return [0, Math.max(max, 1)]; } } },
       }, data, chartBox);
       window.addEventListener('resize', function () {

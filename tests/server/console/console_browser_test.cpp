@@ -3,12 +3,13 @@
 // `mailprune admin add`. tests/browser/console_e2e.js drives the pages with their own controls
 // (login errors and throttling, create a campaign, what-if, launch against Dovecot and watch the
 // crawl and plan finish on the campaign page, the progress page made public from the console and
-// watched in a second tab while the console applies against Dovecot, the reports, logout, a
-// viewer without admin buttons, English, a narrow screen) and saves a screenshot of each page.
-// This test then checks in PostgreSQL what the clicks did: the campaign as it was filled in,
-// planned, launched by the admin through the API (audit), the progress page switched, the apply
-// and undo jobs, and the refused logins recorded. A second test shows a campaign's failed actions
-// on the failures page and retries one.
+// watched in a second tab while the console applies against Dovecot, the reports, a hold added and
+// removed, agents imported from a CSV, logout, a viewer without admin buttons, English, a narrow
+// screen) and saves a screenshot of each page. This test then checks in PostgreSQL what the clicks
+// did: the campaign as it was filled in, planned, launched by the admin through the API (audit),
+// the progress page switched, the apply and undo jobs, the holds and agents, and the refused
+// logins recorded. A second test shows a campaign's failed actions on the failures page and
+// retries one.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -25,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apply_scene.hpp"
+#include "browser/browser_script.hpp"
 #include "harness/dovecot_server.hpp"
 #include "harness/logged_child.hpp"
 #include "http/raw_client.hpp"
@@ -36,25 +38,9 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 const char* kCampaign = "printemps-console";
+const char* kHoldReason = "Réquisition judiciaire 2026-17";
 
 using Serve = test::LoggedChild;
-
-std::string screenshot_dir() {
-  const char* dir = std::getenv("MAILPRUNE_SCREENSHOT_DIR");
-  return dir != nullptr && *dir != '\0' ? dir : MAILPRUNE_SCREENSHOT_DIR;
-}
-
-// The JSON line console_e2e.js printed last.
-json browser_result(const platform::RunResult& run) {
-  auto at = run.output.rfind("\n{");
-  std::string line = at == std::string::npos ? run.output : run.output.substr(at + 1);
-  try {
-    return json::parse(line);
-  } catch (const std::exception&) {
-    ADD_FAILURE() << "console_e2e.js printed no result: " << run.output;
-    return json::object();
-  }
-}
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -70,23 +56,13 @@ class ConsoleScene {
         set_(generate_sample_mail(work_ / "mail", {.users = 3, .messages = 12, .seed = 7, .size_scale = 0.05})),
         http_port_(free_port()) {
     imap_.load(set_);
-    CliSource source;
-    source.name = "dovecot";
-    source.port = imap_.imap_port();
-    source.user = imap_.master_user();
-    source.password = imap_.master_password();
-    source.max_connections = 2;
+    CliSource source = dovecot_source(imap_, set_.users);
     source.timeout_seconds = 5;
-    source.mailboxes = set_.users;
-    CheckLogin check;
-    check.port = imap_.imap_port();
-    check.login_format = "{mailbox}*" + imap_.master_user();
-    check.password = imap_.master_password();
     const std::string settings = "[server]\nlisten = [\"127.0.0.1:" + std::to_string(http_port_) +
                                  "\"]\n\n[[rule]]\nname = \"grosses-pieces-jointes\"\naction = \"detach\"\n"
                                  "approval = \"" +
                                  approval + "\"\nmin_attachment_size = \"5kB\"\n";
-    scene_ = std::make_unique<ApplyScene>(source, settings, check);
+    scene_ = std::make_unique<ApplyScene>(source, settings, dovecot_check(imap_));
 
     // Agents (with their teams) and a first crawl, so reports and what-if have an inventory.
     run({"agents", "import", set_.dir + "/agents.csv"});
@@ -122,11 +98,9 @@ class ConsoleScene {
   json browse(const std::string& mode, json settings) {
     settings["admin"] = {"alice", admin_password};
     settings["viewer"] = {"victor", viewer_password};
-    auto browsed = platform::run(
-        {"node", std::string(MAILPRUNE_BROWSER_DIR) + "/console_e2e.js", mode, base_url(), settings.dump()},
-        std::nullopt, {"MAILPRUNE_SCREENSHOT_DIR=" + screenshot_dir()});
+    auto browsed = run_browser_script("console_e2e.js", {mode, base_url(), settings.dump()});
     EXPECT_EQ(browsed.exit_code, 0) << browsed.output << "\n--- serve log ---\n" << serve_log();
-    return browsed.exit_code == 0 ? browser_result(browsed) : json::object();
+    return browsed.exit_code == 0 ? browser_result(browsed, "console_e2e.js") : json::object();
   }
 
   MailpruneCli& cli() { return scene_->cli(); }
@@ -157,6 +131,9 @@ TEST(ConsoleBrowser, AdminCreatesWhatIfLaunchesAndWatchesViewerCannotLaunch) {
       "SELECT m.address FROM mailbox m JOIN team t ON t.id = m.team_id WHERE t.name = '" + teams.front() + "'");
   ASSERT_FALSE(team_mailboxes.empty());
   const std::string undo_mailbox = team_mailboxes.front();
+  // A hold from the command line (a sender nobody is: it keeps nothing from the campaign), which the
+  // holds page lists and the viewer sees.
+  scene.run({"hold", "add", "--sender", "personne@example.invalid", "--reason", "Dossier 2026-041"});
   ASSERT_TRUE(scene.serve()) << scene.serve_log();
 
   // The console's files come from the binary.
@@ -179,7 +156,17 @@ TEST(ConsoleBrowser, AdminCreatesWhatIfLaunchesAndWatchesViewerCannotLaunch) {
                                         {"team", teams.front()},
                                         {"undoMailbox", undo_mailbox},
                                         {"approve", json::array({"psql", cli.url(), "-X", "-q", "-t", "-A", "-v",
-                                                                 "ON_ERROR_STOP=1", "-c", approve_sql})}});
+                                                                 "ON_ERROR_STOP=1", "-c", approve_sql})},
+                                        {"hold",
+                                         {{"mailbox", undo_mailbox},
+                                          {"folder", "Contentieux/**"},
+                                          {"from", "2020-01-01"},
+                                          {"to", "2020-12-31"},
+                                          {"reason", kHoldReason}}},
+                                        {"agentsCsv",
+                                         "address,display_name,team,language\n"
+                                         "zoe.lambert@example.org,Zoé Lambert,Archives départementales,fr\n"
+                                         "yann.kerouac@example.org,Yann Kerouac,Archives départementales,en\n"}});
   ASSERT_FALSE(seen.empty());
 
   // What the pages showed.
@@ -224,12 +211,63 @@ TEST(ConsoleBrowser, AdminCreatesWhatIfLaunchesAndWatchesViewerCannotLaunch) {
   EXPECT_EQ(seen["viewerPageMode"], "publique, sans connexion") << "viewers see the mode";
   EXPECT_EQ(seen["viewerPageButtons"], 0) << "but cannot switch it";
   EXPECT_LE(seen.value("narrowOverflow", 999), 0) << "the page scrolls sideways at 375 px";
-  for (const char* name :
-       {"console-login", "console-login-error", "console-login-throttled", "console-campaigns-empty",
-        "console-campaign-new", "console-campaign-new-error", "console-what-if", "console-campaign",
-        "console-confirm-notify", "console-largest-mailboxes", "console-largest-attachments", "console-duplicates",
-        "console-failures", "console-viewer-campaign", "console-campaign-narrow", "console-login-en",
-        "console-progress-page", "progress-page-before-apply", "progress-page-after-apply"}) {
+  // Holds: the CLI's listed; one added from the form (refused first without a reason), listed
+  // with its dates as days, then removed; each change confirmed in a dialog.
+  EXPECT_EQ(seen["holdsBefore"], "1 conservation(s) en vigueur.") << seen.dump();
+  EXPECT_EQ(seen["holdReasonMissing"], "Indiquez un motif.");
+  for (const std::string& part : {undo_mailbox, std::string("Contentieux/**"), std::string(kHoldReason)}) {
+    EXPECT_TRUE(contains(seen.value("holdAddConfirm", ""), part)) << part << ": " << seen.dump();
+  }
+  EXPECT_TRUE(contains(seen.value("holdAdded", ""), "ajoutée")) << seen.dump();
+  EXPECT_EQ(seen.value("holdRowsAfterAdd", 0), 1) << seen.dump();
+  for (const std::string& part : {undo_mailbox, std::string("1 janv. 2020"), std::string("31 déc. 2020"),
+                                  std::string("console ou API"), std::string("alice")}) {
+    EXPECT_TRUE(contains(seen.value("holdRow", ""), part)) << part << ": " << seen.dump();
+  }
+  EXPECT_TRUE(contains(seen.value("holdRemoveConfirm", ""), kHoldReason)) << seen.dump();
+  EXPECT_TRUE(contains(seen.value("holdRemoved", ""), "retirée")) << seen.dump();
+  EXPECT_EQ(seen["holdsAfter"], "1 conservation(s) en vigueur.") << seen.dump();
+  EXPECT_EQ(seen["holdRemoveButtons"], 1) << "the CLI's hold may be removed too";
+  // Agents: a bad line refuses the whole file and is named; the good file's report.
+  EXPECT_TRUE(contains(seen.value("importErrors", ""), "rien n’a été importé")) << seen.dump();
+  EXPECT_TRUE(contains(seen.value("importErrors", ""), "ligne 3 :")) << seen.dump();
+  EXPECT_EQ(seen["importReport"], "2 agent(s) dans le fichier : 2 ajouté(s), 0 mis à jour, 0 inchangé(s).")
+      << seen.dump();
+  EXPECT_EQ(seen["importNewTeams"], json::array({"Archives départementales"})) << seen.dump();
+  EXPECT_EQ(seen.value("agentRowsAfter", 0), seen.value("agentRowsBefore", 0) + 2) << seen.dump();
+  // The viewer: lists only.
+  EXPECT_EQ(seen["viewerHoldRows"], 1) << seen.dump();
+  EXPECT_EQ(seen["viewerHoldForms"], 0);
+  EXPECT_EQ(seen["viewerHoldButtons"], 0);
+  EXPECT_EQ(seen["viewerAgentRows"], seen["agentRowsAfter"]) << seen.dump();
+  EXPECT_EQ(seen["viewerImportForms"], 0);
+  EXPECT_EQ(seen["viewerAgentButtons"], 0);
+  std::printf("holds and agents part of the run: %d ms\n", seen.value("holdsAgentsMs", -1));
+  for (const char* name : {"console-login",
+                           "console-login-error",
+                           "console-login-throttled",
+                           "console-campaigns-empty",
+                           "console-campaign-new",
+                           "console-campaign-new-error",
+                           "console-what-if",
+                           "console-campaign",
+                           "console-confirm-notify",
+                           "console-largest-mailboxes",
+                           "console-largest-attachments",
+                           "console-duplicates",
+                           "console-failures",
+                           "console-viewer-campaign",
+                           "console-campaign-narrow",
+                           "console-login-en",
+                           "console-progress-page",
+                           "progress-page-before-apply",
+                           "progress-page-after-apply",
+                           "console-hold-new",
+                           "console-holds",
+                           "console-holds-removed",
+                           "console-agents-import-error",
+                           "console-agents-import",
+                           "console-viewer-holds"}) {
     EXPECT_TRUE(std::filesystem::exists(screenshot_dir() + "/" + name + ".png")) << name;
   }
 
@@ -268,6 +306,17 @@ TEST(ConsoleBrowser, AdminCreatesWhatIfLaunchesAndWatchesViewerCannotLaunch) {
   EXPECT_EQ(cli.scalar("SELECT count(*) FROM login_attempt WHERE outcome = 'failure'"), 6);
   EXPECT_GE(cli.scalar("SELECT count(*) FROM login_attempt WHERE outcome = 'throttled' AND login = 'nobody-here'"), 1);
   EXPECT_EQ(cli.scalar("SELECT count(*) FROM audit_log WHERE action = 'logout'"), 1);
+  EXPECT_EQ(cli.strings("SELECT origin || ' ' || reason FROM hold"), std::vector<std::string>{"cli Dossier 2026-041"});
+  for (const char* action : {"hold.create", "hold.remove", "agents.import"}) {
+    EXPECT_EQ(cli.scalar("SELECT count(*) FROM audit_log WHERE action = '" + std::string(action) +
+                         "' AND actor_kind = 'session' AND actor = 'alice'"),
+              1)
+        << action;
+  }
+  EXPECT_EQ(cli.scalar("SELECT count(*) FROM agent WHERE address = 'zoe@example.org'"), 0) << "the bad file imported";
+  EXPECT_EQ(cli.strings("SELECT a.address || ' ' || a.language FROM agent a JOIN team t ON t.id = a.team_id"
+                        " WHERE t.name = 'Archives départementales' ORDER BY 1"),
+            (std::vector<std::string>{"yann.kerouac@example.org en", "zoe.lambert@example.org fr"}));
 
   // /metrics times every route under its pattern, never under what follows a prefix: a progress
   // page behind a link (a fresh one: the CLI shows it once) and a review link, then a scrape.
