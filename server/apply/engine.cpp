@@ -330,6 +330,7 @@ RunSummary run(const EngineContext& context, const RunOptions& options, RunObser
     return summary;
   }
 
+  if (options.on_start) options.on_start(*db, campaign->id);
   RunState state;
   state.summary.mode = options.mode;
   state.summary.campaign = campaign->name;

@@ -78,6 +78,10 @@ struct RunOptions {
   bool retry_failed = false;           // apply: failed actions go back to the step they reached first
   int max_attempts = 3;                // per action per run, counting the first
   std::chrono::milliseconds retry_backoff{500};
+  // Called once, when the run is about to change something: after the checks that refuse an
+  // unknown campaign, action or mailbox, never for a dry run, with the campaign's id and the
+  // engine's connection (the CLI writes its audit row there). An exception stops the run.
+  std::function<void(pqxx::connection&, int campaign_id)> on_start;
 };
 
 // One line of a dry run.

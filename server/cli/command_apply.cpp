@@ -91,33 +91,11 @@ void print_dry_run(const apply::RunSummary& summary) {
   }
 }
 
-// The campaign a run works on, when the run will start (what apply::run refuses before touching
-// anything is left to it, with its message): nullopt otherwise.
-std::optional<int> campaign_of_run(pqxx::connection& connection, const apply::RunOptions& options) {
-  std::optional<apply::Action> single;
-  if (options.action) {
-    single = apply::load_action(connection, *options.action);
-    if (!single) return std::nullopt;
-  }
-  std::optional<int> id;
-  if (!options.campaign.empty()) {
-    auto campaign = apply::find_campaign(connection, options.campaign);
-    if (!campaign || (single && single->campaign_id != campaign->id)) return std::nullopt;
-    id = campaign->id;
-  } else if (single) {
-    id = single->campaign_id;
-  }
-  if (!id || !apply::unknown_mailboxes(connection, options.mailboxes).empty()) return std::nullopt;
-  return id;
-}
-
-// One audit row when apply, undo or purge starts, with its options, as the API's apply and undo
-// jobs are audited when queued (campaign.apply, campaign.undo; purge has no API: campaign.purge).
-// In a transaction of its own: the engine commits step by step. A dry run writes nothing.
-void audit_run_start(pqxx::connection& connection, const apply::RunOptions& options) {
-  if (options.dry_run) return;
-  auto campaign_id = campaign_of_run(connection, options);
-  if (!campaign_id) return;
+// One audit row when apply, undo or purge starts changing things (RunOptions::on_start: after the
+// engine's own checks, never for a dry run), with its options, as the API's apply and undo jobs
+// are audited when queued (campaign.apply, campaign.undo; purge has no API: campaign.purge). In a
+// transaction of its own: the engine commits step by step.
+void audit_run_start(pqxx::connection& connection, const apply::RunOptions& options, int campaign_id) {
   nlohmann::json details = nlohmann::json::object();
   const char* action = "campaign.purge";
   if (options.mode == apply::Mode::apply) {
@@ -130,7 +108,7 @@ void audit_run_start(pqxx::connection& connection, const apply::RunOptions& opti
     if (options.mailboxes.size() == 1) details["mailbox"] = options.mailboxes.front();
     if (options.mailboxes.size() > 1) details["mailboxes"] = options.mailboxes;
   }
-  audit_operator(connection, action, {"campaign", std::to_string(*campaign_id)}, details);
+  audit_operator(connection, action, {"campaign", std::to_string(campaign_id)}, details);
 }
 
 int run_engine(const Context& context, apply::RunOptions options) {
@@ -138,7 +116,10 @@ int run_engine(const Context& context, apply::RunOptions options) {
     throw UsageError{"no [[source]] is configured: no mailbox to act on (see docs/configuration.md)"};
   }
   db::Database database(context.config);
-  audit_run_start(*database.connect_migrated(), options);
+  database.connect_migrated();
+  options.on_start = [&options](pqxx::connection& connection, int campaign_id) {
+    audit_run_start(connection, options, campaign_id);
+  };
   apply::EngineWiring wiring(context.config, database, options.dry_run);
   const apply::EngineContext& engine = wiring.context();
 

@@ -156,6 +156,12 @@ TEST(ApplyDovecot, ChangedMessagesProtectionsDryRunLimitAndPurge) {
   EXPECT_EQ(cli.scalar("SELECT count(*) FROM action"), 0);
   EXPECT_EQ(cli.scalar("SELECT count(*) FROM apply_run"), 0);
   EXPECT_EQ(cli.scalar("SELECT count(*) FROM audit_log"), 0);
+  // Runs the engine refuses (an unknown mailbox, an unknown action) change nothing: no audit row.
+  auto unknown_mailbox = scene.run({"apply", "--campaign", "c", "--mailbox", "nobody@example.org"}, operator_env);
+  EXPECT_EQ(unknown_mailbox.exit_code, 2) << unknown_mailbox.output;
+  auto unknown_action = scene.run({"undo", "--action", "999999"}, operator_env);
+  EXPECT_EQ(unknown_action.exit_code, 2) << unknown_action.output;
+  EXPECT_EQ(cli.scalar("SELECT count(*) FROM audit_log"), 0);
 
   // A person changes a message after the crawl (another client sets a keyword).
   auto target = cli.strings(
