@@ -182,21 +182,18 @@ TEST_F(ApiNotifyTest, NotifyJobMailsEveryAgentThroughPostfixIntoDovecot) {
   EXPECT_EQ(queued.headers.get("Location").value_or(""), job["url"]);
   ASSERT_TRUE(runner_->wait_idle(30s));
 
-  Call get{"GET", "/api/v1/jobs/{id}", job["url"].get<std::string>(), "", ""};
-  auto answer = as_token(get, viewer_token_);
-  expect(get, answer, 200);
-  auto finished = nlohmann::json::parse(answer.body);
-  ASSERT_EQ(finished["state"], "done") << answer.body << "\n" << postfix.log_tail();
+  auto finished = job_of(queued);
+  ASSERT_EQ(finished["state"], "done") << finished.dump() << "\n" << postfix.log_tail();
   const auto& result = finished["result"];
-  EXPECT_EQ(result["state"], "collecting") << answer.body;
-  EXPECT_EQ(result["queued"], 2) << answer.body;
-  EXPECT_EQ(result["already_queued"], 0) << answer.body;
-  EXPECT_EQ(result["round"], 0) << answer.body;
-  EXPECT_EQ(result["sent"], 2) << answer.body;
-  EXPECT_EQ(result["retry_later"], 0) << answer.body;
-  EXPECT_EQ(result["failed"], 0) << answer.body;
-  EXPECT_EQ(result["still_pending"], 0) << answer.body;
-  EXPECT_EQ(finished["progress"]["done"], 2) << answer.body;
+  EXPECT_EQ(result["state"], "collecting") << finished.dump();
+  EXPECT_EQ(result["queued"], 2) << finished.dump();
+  EXPECT_EQ(result["already_queued"], 0) << finished.dump();
+  EXPECT_EQ(result["round"], 0) << finished.dump();
+  EXPECT_EQ(result["sent"], 2) << finished.dump();
+  EXPECT_EQ(result["retry_later"], 0) << finished.dump();
+  EXPECT_EQ(result["failed"], 0) << finished.dump();
+  EXPECT_EQ(result["still_pending"], 0) << finished.dump();
+  EXPECT_EQ(finished["progress"]["done"], 2) << finished.dump();
 
   auto detail =
       nlohmann::json::parse(as_token({"GET", "", "/api/v1/campaigns/{campaign}", "", ""}, viewer_token_).body);

@@ -203,12 +203,9 @@ TEST_F(ApiTest, JobsRunInTheBackgroundOneAtATimePerCampaign) {
   auto job = nlohmann::json::parse(queued.body);
   EXPECT_EQ(queued.headers.get("Location").value_or(""), job["url"]);
   ASSERT_TRUE(runner_->wait_idle(30s));
-  Call get{"GET", "/api/v1/jobs/{id}", job["url"].get<std::string>(), "", ""};
-  auto done = as_token(get, viewer_token_);
-  expect(get, done, 200);
-  auto finished = nlohmann::json::parse(done.body);
-  EXPECT_EQ(finished["state"], "done") << done.body;
-  EXPECT_EQ(finished["result"]["state"], "proposing") << done.body;
+  auto finished = job_of(queued);
+  EXPECT_EQ(finished["state"], "done") << finished.dump();
+  EXPECT_EQ(finished["result"]["state"], "proposing") << finished.dump();
   EXPECT_EQ(count("SELECT count(*) FROM campaign WHERE state = 'proposing'"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action = 'campaign.launch'"), 1);
 
@@ -312,9 +309,9 @@ TEST_F(ApiTest, WithAnInventoryListsAndReportsHaveTheirShapes) {
   // Apply as a dry run, and an undo with nothing done: both jobs end done with their summaries.
   Call apply{"POST", "/api/v1/campaigns/{id}/apply", "/api/v1/campaigns/{campaign}/apply", kJson,
              R"({"dry_run":true})"};
-  auto queued = nlohmann::json::parse(as_token(apply, admin_token_).body);
+  auto queued = as_token(apply, admin_token_);
   ASSERT_TRUE(runner_->wait_idle(30s));
-  auto job = nlohmann::json::parse(as_token({"GET", "", queued["url"].get<std::string>(), "", ""}, viewer_token_).body);
+  auto job = job_of(queued);
   EXPECT_EQ(job["state"], "done") << job.dump();
   EXPECT_EQ(job["kind"], "apply");
   Call undo{"POST", "/api/v1/campaigns/{id}/undo", "/api/v1/campaigns/{campaign}/undo", kJson,
@@ -335,8 +332,7 @@ TEST_F(ApiTest, RetryPutsOneFailedActionBackAndRunsIt) {
   auto queued = as_token(retry, admin_token_);
   expect(retry, queued, 202);
   ASSERT_TRUE(runner_->wait_idle(30s));
-  auto job = nlohmann::json::parse(
-      as_token({"GET", "", nlohmann::json::parse(queued.body)["url"].get<std::string>(), "", ""}, viewer_token_).body);
+  auto job = job_of(queued);
   EXPECT_EQ(job["kind"], "retry");
   EXPECT_EQ(job["state"], "done") << job.dump();
   // Its source is not configured here, so the mailbox cannot be opened: the action is back at the

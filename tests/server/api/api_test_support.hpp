@@ -157,6 +157,15 @@ class ApiTest : public ::testing::Test {
         << call.method << " " << call.pattern << " " << response.status << ": " << response.body;
   }
 
+  // The job a 202 answer queued (its Location), as a viewer reads it back: GET /api/v1/jobs/{id},
+  // 200 and shaped as the spec says. The caller waits for the runner first.
+  nlohmann::json job_of(const http::Response& queued) {
+    Call get{"GET", "/api/v1/jobs/{id}", nlohmann::json::parse(queued.body)["url"].get<std::string>(), "", ""};
+    auto answer = as_token(get, viewer_token_);
+    expect(get, answer, 200);
+    return nlohmann::json::parse(answer.body);
+  }
+
   std::int64_t count(const std::string& sql) {
     std::lock_guard lock(connection_mutex_);
     pqxx::read_transaction tx(*connection_);
