@@ -80,6 +80,18 @@ void write_rules(pqxx::transaction_base& tx, const Campaign& campaign, const con
       pg_text_array(approvals), pg_text_array(destinations));
 }
 
+// The matching statements read work tables (duplicated hashes, folder flags) that cannot be TEMP:
+// PostgreSQL's parallel workers cannot read those, and the passes run in parallel. Each is an
+// UNLOGGED table `name` (named after the planning backend: unique among running plans) made from
+// `select` and analyzed for the joins; the plan drops it before its transaction ends, and were
+// the transaction to abort instead, the table would go with it.
+void create_work_table(pqxx::transaction_base& tx, const std::string& name, const std::string& select,
+                       const std::vector<std::string>& params) {
+  tx.exec0("DROP TABLE IF EXISTS " + name);
+  tx.exec_params0("CREATE UNLOGGED TABLE " + name + " AS " + select, pqxx::prepare::make_dynamic_params(params));
+  tx.exec0("ANALYZE " + name);
+}
+
 }  // namespace
 
 PlanStats plan_campaign(pqxx::transaction_base& tx, const Campaign& campaign, const config::PolicyConfig& policy) {
@@ -112,10 +124,7 @@ PlanStats plan_campaign(pqxx::transaction_base& tx, const Campaign& campaign, co
   if (!campaign.scope.everything()) context.scope_ids = scope_mailbox_ids(tx, campaign.scope);
   steps.done("holds and scope");
 
-  // The matching statements read work tables (duplicated hashes, folder flags) that cannot be
-  // TEMP: PostgreSQL's parallel workers cannot read those, and the passes run in parallel. They are
-  // UNLOGGED, named after this backend (unique among running plans) and dropped before this
-  // transaction ends; were it to abort instead, they would go with it.
+  // Work tables (create_work_table) are named after this backend.
   const std::string work_suffix = fmt::format("_{}", tx.exec1("SELECT pg_backend_pid()")[0].as<std::int64_t>());
 
   // Content seen more than once among the scope's attachments (read from attachment_sha256_idx
@@ -124,12 +133,10 @@ PlanStats plan_campaign(pqxx::transaction_base& tx, const Campaign& campaign, co
   for (const auto& rule : campaign.rules) duplicates = duplicates || rule.duplicates_only;
   if (duplicates) {
     context.duplicates_table = "plan_duplicate" + work_suffix;
-    tx.exec0("DROP TABLE IF EXISTS " + context.duplicates_table);
-    tx.exec_params0("CREATE UNLOGGED TABLE " + context.duplicates_table +
-                        " AS SELECT sha256 FROM attachment WHERE sha256 IS NOT NULL"
-                        " AND ($1 = '' OR mailbox_id = ANY(nullif($1, '')::int[])) GROUP BY sha256 HAVING count(*) > 1",
-                    context.scope_ids);
-    tx.exec0("ANALYZE " + context.duplicates_table);
+    create_work_table(tx, context.duplicates_table,
+                      "SELECT sha256 FROM attachment WHERE sha256 IS NOT NULL"
+                      " AND ($1 = '' OR mailbox_id = ANY(nullif($1, '')::int[])) GROUP BY sha256 HAVING count(*) > 1",
+                      {context.scope_ids});
     steps.done("duplicates");
   }
   write_rules(tx, campaign, policy);
@@ -177,10 +184,7 @@ PlanStats plan_campaign(pqxx::transaction_base& tx, const Campaign& campaign, co
     FolderFlagsTable folders;
     context.folder_table = "plan_folder" + work_suffix;
     std::string select = match_pass_sql(campaign.rules, *pass, context, params, folders);
-    tx.exec0("DROP TABLE IF EXISTS " + context.folder_table);
-    tx.exec_params0("CREATE UNLOGGED TABLE " + context.folder_table + " AS " + folders.select,
-                    pqxx::prepare::make_dynamic_params(folders.params));
-    tx.exec0("ANALYZE " + context.folder_table);
+    create_work_table(tx, context.folder_table, folders.select, folders.params);
     tx.exec_params0("CREATE TEMP TABLE " + table + " ON COMMIT DROP AS " + select,
                     pqxx::prepare::make_dynamic_params(params.values()));
     tx.exec0("ANALYZE " + table);
